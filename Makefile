@@ -1,0 +1,44 @@
+# One entry for each thing a person does. Run from a fresh clone on Debian/Ubuntu with Python 3.11:
+#   make demo   # set up everything, render (and finalize) the example packets into out/demo/
+#   make test   # set up everything, run the whole test suite
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup system-deps demo test lint typecheck check bench clean templates
+
+setup: system-deps $(STAMP)
+
+system-deps:
+	@sh tools/ensure-system-deps.sh
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev,dask]"
+	@touch $(STAMP)
+
+demo: setup
+	$(BIN)/python examples/demo.py --out out/demo
+
+test: setup
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check src tests tools examples bench
+	$(BIN)/ruff format --check src tests tools examples bench
+
+typecheck: setup
+	$(BIN)/mypy
+
+check: lint typecheck test
+
+templates: setup
+	$(BIN)/python tools/build_templates.py
+
+bench: setup
+	$(BIN)/python bench/batch_bench.py
+
+clean:
+	rm -rf out .pytest_cache .mypy_cache .ruff_cache

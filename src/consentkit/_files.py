@@ -1,0 +1,116 @@
+"""Files that appear whole or not at all, readable by their owner only."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import OutputExistsError
+
+__all__ = ["atomic_write", "private_dir", "replace_dir", "sha256_file", "write_new"]
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file, hex."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder, then rename.
+
+    The file is created with mode 0600; an existing file is replaced.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, FILE_MODE)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def write_new(path: Path, data: bytes) -> None:
+    """Write a file that must not exist yet (a signed archive is never overwritten).
+
+    The data goes to a temporary file first and is then linked into place, which fails if the
+    name was taken meanwhile; nothing is left behind on failure.
+
+    Raises:
+        OutputExistsError: ``path`` exists.
+    """
+    if path.exists():
+        raise OutputExistsError(f"{path.name} already exists; refusing to overwrite it")
+    path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, FILE_MODE)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError as exc:
+            raise OutputExistsError(f"{path.name} already exists; refusing to overwrite it") from exc
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+    _fsync_dir(path.parent)
+
+
+@contextlib.contextmanager
+def private_dir(parent: Path, prefix: str) -> Iterator[Path]:
+    """A temporary folder (mode 0700) inside ``parent``, removed on exit unless renamed away."""
+    parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def replace_dir(staged: Path, target: Path) -> None:
+    """Move a fully written folder into place, replacing an earlier version of it.
+
+    The old folder is renamed aside first, so at every moment ``target`` is either the complete
+    old version or the complete new one (or briefly absent), never a mixture.
+    """
+    os.chmod(staged, DIR_MODE)
+    if target.exists():
+        aside = target.with_name(f".{target.name}.old-{os.getpid()}")
+        if aside.exists():
+            shutil.rmtree(aside)
+        os.replace(target, aside)
+        os.replace(staged, target)
+        shutil.rmtree(aside, ignore_errors=True)
+    else:
+        os.replace(staged, target)
+    _fsync_dir(target.parent)

@@ -1,0 +1,61 @@
+"""The ``consentkit`` command: a thin layer that parses arguments, calls the library and maps its
+errors to one-line messages and exit codes.
+
+Exit codes: 0 success; 1 the command ran and failed or found problems (the message says why);
+2 usage error. ``verify`` and ``batch`` document their own finer codes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from ..errors import ConsentKitError
+from . import _batch, _render, _templates
+
+__all__ = ["main"]
+
+#: Each module adds its subcommand(s) to the parser; a new command is one more module here.
+COMMANDS = (_render, _templates, _batch)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="consentkit",
+        description="Informed-consent and telehealth paperwork for counseling practices. Not legal advice.",
+    )
+    parser.add_argument("--version", action="version", version=f"consentkit {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show a traceback for unexpected errors")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in COMMANDS:
+        module.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except ConsentKitError as exc:
+        print(f"consentkit: error: {exc}", file=sys.stderr)
+        return getattr(exc, "exit_code", 1)
+    except KeyboardInterrupt:
+        print("consentkit: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(
+            f"consentkit: internal error ({type(exc).__name__}); run again with --debug and report it",
+            file=sys.stderr,
+        )
+        return 70
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

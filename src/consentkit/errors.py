@@ -1,0 +1,114 @@
+"""The errors consentkit raises.
+
+Every error raised through the public API derives from :class:`ConsentKitError`. Errors from
+docxtpl, Jinja, LibreOffice, pypdf, pikepdf and pyHanko are translated where those libraries are
+called (``raise ... from exc``), so a caller needs to catch only this hierarchy.
+
+Messages name the file, row, field or template tag needed to find a problem, and never carry more
+client data than that.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConsentKitError",
+    "ConversionError",
+    "ConversionTimeout",
+    "InputError",
+    "JurisdictionError",
+    "OutputExistsError",
+    "PacketError",
+    "RulesError",
+    "SigningError",
+    "TemplateError",
+    "VerificationError",
+]
+
+
+class ConsentKitError(Exception):
+    """Root of every error consentkit raises on purpose."""
+
+
+class InputError(ConsentKitError, ValueError):
+    """A value in a practice, client or signature file is missing or invalid.
+
+    Attributes:
+        source: the file name (or ``"<input>"``), without directories.
+        row: the 1-based data row for CSV input (the header is row 0), else ``None``.
+        field: the dotted path of the field, e.g. ``emergency_contact.phone``.
+        reason: what is wrong, without echoing the value.
+    """
+
+    def __init__(
+        self, reason: str, *, source: str | None = None, row: int | None = None, field: str | None = None
+    ) -> None:
+        self.source = source
+        self.row = row
+        self.field = field
+        self.reason = reason
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        where = []
+        if self.source is not None:
+            where.append(self.source if self.row is None else f"{self.source} row {self.row}")
+        elif self.row is not None:
+            where.append(f"row {self.row}")
+        head = " ".join(where)
+        if self.field:
+            head = f"{head}, {self.field}" if head else self.field
+        return f"{head}: {self.reason}" if head else self.reason
+
+
+class TemplateError(ConsentKitError):
+    """A template cannot be used: syntax error, unknown variable, leftover tag, blocked expression.
+
+    Attributes:
+        template: the template file name or id.
+        tag: the offending tag or variable name, when known.
+    """
+
+    def __init__(self, message: str, *, template: str, tag: str | None = None) -> None:
+        self.template = template
+        self.tag = tag
+        super().__init__(f"template {template}: {message}")
+
+
+class ConversionError(ConsentKitError):
+    """LibreOffice (or another converter) failed or produced an unusable PDF.
+
+    Attributes:
+        document: the input document name, when one document is to blame.
+    """
+
+    def __init__(self, message: str, *, document: str | None = None) -> None:
+        self.document = document
+        super().__init__(f"{document}: {message}" if document else message)
+
+
+class ConversionTimeout(ConversionError):
+    """A conversion ran past its time limit; its process group was killed."""
+
+
+class PacketError(ConsentKitError):
+    """A rendered packet folder or its manifest is missing, incomplete or inconsistent."""
+
+
+class OutputExistsError(ConsentKitError):
+    """Refused to overwrite an existing output file."""
+
+
+class SigningError(ConsentKitError):
+    """Signatures are missing, unexpected or invalid, or sealing failed."""
+
+
+class VerificationError(ConsentKitError):
+    """A packet cannot be read well enough to verify it."""
+
+
+class RulesError(ConsentKitError):
+    """State rule data is invalid, missing or (by the practice's choice) too old or unverified."""
+
+
+class JurisdictionError(ConsentKitError):
+    """The clinician may not see the client where the client will be during sessions."""

@@ -1,0 +1,630 @@
+"""Frozen value models of a practice, its clinicians and a client.
+
+Models hold validated, normalised data and nothing else: no files, no clock, no locale. Build them
+from files with :mod:`consentkit.loaders`, or directly in Python; change them with
+:func:`attrs.evolve`.
+
+Field-level problems raise :class:`FieldValueError` (a ``ValueError``) naming the field, so the
+loaders can report ``clients.csv row 14, emergency_contact.phone: not a valid phone number``.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import attrs
+import phonenumbers
+from attrs import field, frozen
+
+__all__ = [
+    "US_STATES",
+    "Address",
+    "Client",
+    "Clinician",
+    "Compact",
+    "CompactPrivilege",
+    "Connection",
+    "Device",
+    "EmergencyContact",
+    "FailurePlan",
+    "Fees",
+    "FieldValueError",
+    "Guardian",
+    "License",
+    "Money",
+    "Participant",
+    "Phone",
+    "Platform",
+    "Population",
+    "Practice",
+    "ServiceType",
+    "Supervisor",
+]
+
+#: The 50 states and the District of Columbia, by USPS code.
+US_STATES: dict[str, str] = {
+    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
+    "CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "DC": "District of Columbia",
+    "FL": "Florida", "GA": "Georgia", "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois",
+    "IN": "Indiana", "IA": "Iowa", "KS": "Kansas", "KY": "Kentucky", "LA": "Louisiana",
+    "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts", "MI": "Michigan", "MN": "Minnesota",
+    "MS": "Mississippi", "MO": "Missouri", "MT": "Montana", "NE": "Nebraska", "NV": "Nevada",
+    "NH": "New Hampshire", "NJ": "New Jersey", "NM": "New Mexico", "NY": "New York",
+    "NC": "North Carolina", "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma", "OR": "Oregon",
+    "PA": "Pennsylvania", "RI": "Rhode Island", "SC": "South Carolina", "SD": "South Dakota",
+    "TN": "Tennessee", "TX": "Texas", "UT": "Utah", "VT": "Vermont", "VA": "Virginia",
+    "WA": "Washington", "WV": "West Virginia", "WI": "Wisconsin", "WY": "Wyoming",
+}  # fmt: skip
+
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_ZIP = re.compile(r"^\d{5}(-\d{4})?$")
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_LANGUAGE = re.compile(r"^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]{2,8})*$")
+
+
+class FieldValueError(ValueError):
+    """A value is invalid; ``field`` is its dotted path relative to the model being built."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
+
+
+# --- converters and validators (no I/O) -------------------------------------------------------
+
+
+def _strip(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _optional_str(value: object) -> object:
+    value = _strip(value)
+    return None if value == "" else value
+
+
+def _non_empty(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str):
+        raise FieldValueError(attribute.name, "must be text")
+    if not value:
+        raise FieldValueError(attribute.name, "must not be empty")
+
+
+def _state_code(value: object) -> object:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def _valid_state(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value not in US_STATES:
+        raise FieldValueError(attribute.name, "not a US state or DC postal code (e.g. MS)")
+
+
+def _valid_email(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (not isinstance(value, str) or not _EMAIL.match(value)):
+        raise FieldValueError(attribute.name, "not a valid email address")
+
+
+def _to_tuple(value: object) -> object:
+    if value is None:
+        return ()
+    if isinstance(value, list | tuple):
+        return tuple(value)
+    return value
+
+
+def _to_date(value: object) -> object:
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            return value  # the validator reports it with the field name
+    return value
+
+
+def _is_date(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, date):
+        raise FieldValueError(attribute.name, "not a valid date (use YYYY-MM-DD)")
+
+
+def _enum_converter(enum_type: type[enum.Enum]) -> Any:
+    def convert(value: object) -> object:
+        if isinstance(value, str):
+            key = value.strip().lower().replace("-", "_").replace(" ", "_")
+            try:
+                return enum_type(key)
+            except ValueError:
+                return value
+        return value
+
+    return convert
+
+
+def _enum_validator(enum_type: type[enum.Enum]) -> Any:
+    def validate(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, enum_type):
+            allowed = ", ".join(m.value for m in enum_type)
+            raise FieldValueError(attribute.name, f"must be one of: {allowed}")
+
+    return validate
+
+
+def _non_negative_int(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise FieldValueError(attribute.name, "must be a whole number, 0 or more")
+
+
+def _is_bool(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, bool):
+        raise FieldValueError(attribute.name, "must be true or false")
+
+
+def _to_bool(value: object) -> object:
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in {"true", "yes", "y", "1"}:
+            return True
+        if lowered in {"false", "no", "n", "0"}:
+            return False
+    return value
+
+
+def _to_int(value: object) -> object:
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return value
+
+
+# --- value types ------------------------------------------------------------------------------
+
+
+@frozen
+class Phone:
+    """A telephone number normalised to E.164 (``+16015550100``).
+
+    Build one with :meth:`parse`; numbers without a country code are read as US numbers.
+    """
+
+    e164: str
+
+    @classmethod
+    def parse(cls, text: str | Phone, region: str = "US") -> Phone:
+        """Parse ``text`` as a phone number.
+
+        Raises:
+            ValueError: the text is not a valid phone number.
+        """
+        if isinstance(text, Phone):
+            return text
+        if not isinstance(text, str):
+            raise ValueError("not a valid phone number")
+        try:
+            parsed = phonenumbers.parse(text.strip(), region)
+        except phonenumbers.NumberParseException as exc:
+            raise ValueError("not a valid phone number") from exc
+        if not phonenumbers.is_valid_number(parsed):
+            raise ValueError("not a valid phone number")
+        return cls(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+
+    def __str__(self) -> str:
+        return self.e164
+
+
+def _phone_field(name: str) -> Any:
+    """A converter that parses a phone number and names the field on failure."""
+
+    def convert(value: object) -> Phone:
+        try:
+            return Phone.parse(value)  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise FieldValueError(name, "not a valid phone number") from exc
+
+    return convert
+
+
+def _optional_phone_field(name: str) -> Any:
+    required = _phone_field(name)
+
+    def convert(value: object) -> Phone | None:
+        value = _optional_str(value)
+        return None if value is None else required(value)
+
+    return convert
+
+
+@frozen(kw_only=True)
+class Money:
+    """An exact amount of money in one currency (ISO 4217 code)."""
+
+    amount: Decimal = field()
+    currency: str = field(default="USD", converter=_state_code, validator=attrs.validators.matches_re(_CURRENCY))
+
+    @amount.validator
+    def _check_amount(self, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
+            raise FieldValueError("amount", "must be an amount of 0 or more, like 150.00")
+
+    @classmethod
+    def parse(cls, value: object, currency: str = "USD") -> Money:
+        """Read ``150``, ``"150.00"``, ``"$150"`` or ``{"amount": "150", "currency": "USD"}``.
+
+        Floats are refused: money is exact.
+
+        Raises:
+            ValueError: the value is not an amount of money.
+        """
+        if isinstance(value, Money):
+            return value
+        if isinstance(value, dict):
+            return cls.parse(value.get("amount"), str(value.get("currency", currency)))
+        if isinstance(value, bool) or isinstance(value, float):
+            raise ValueError("write money as text or a whole number, e.g. \"150.00\"")
+        if isinstance(value, int):
+            return cls(amount=Decimal(value), currency=currency)
+        if isinstance(value, str):
+            text = value.strip().replace(",", "")
+            if text.startswith("$"):
+                text = text[1:]
+            try:
+                amount = Decimal(text)
+            except InvalidOperation as exc:
+                raise ValueError("not an amount of money, like 150.00") from exc
+            return cls(amount=amount, currency=currency)
+        raise ValueError("not an amount of money, like 150.00")
+
+
+def _money_field(name: str) -> Any:
+    def convert(value: object) -> Money:
+        try:
+            return Money.parse(value)
+        except ValueError as exc:
+            raise FieldValueError(name, str(exc)) from exc
+
+    return convert
+
+
+def _optional_money_field(name: str) -> Any:
+    required = _money_field(name)
+
+    def convert(value: object) -> Money | None:
+        value = _optional_str(value)
+        return None if value is None else required(value)
+
+    return convert
+
+
+@frozen(kw_only=True)
+class Address:
+    """A US street address (where a client is during sessions, or a practice's office)."""
+
+    line1: str = field(converter=_strip, validator=_non_empty)
+    line2: str | None = field(default=None, converter=_optional_str)
+    city: str = field(converter=_strip, validator=_non_empty)
+    state: str = field(converter=_state_code, validator=_valid_state)
+    postal_code: str = field(converter=_strip)
+    country: str = field(default="US", converter=_state_code)
+
+    @postal_code.validator
+    def _check_zip(self, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, str) or not _ZIP.match(value):
+            raise FieldValueError("postal_code", "not a valid ZIP code (12345 or 12345-6789)")
+
+    @country.validator
+    def _check_country(self, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value != "US":
+            raise FieldValueError("country", "only US addresses are supported")
+
+    def one_line(self) -> str:
+        """The address on one line: ``123 Main St, Suite 4, Jackson, MS 39201``."""
+        parts = [self.line1, self.line2, self.city]
+        return ", ".join(p for p in parts if p) + f", {self.state} {self.postal_code}"
+
+
+# --- practice ---------------------------------------------------------------------------------
+
+
+class Compact(enum.Enum):
+    """Interstate licensure compacts."""
+
+    COUNSELING = "counseling"
+    PSYPACT = "psypact"
+    SOCIAL_WORK = "social_work"
+
+
+@frozen(kw_only=True)
+class License:
+    """A state license held by a clinician."""
+
+    state: str = field(converter=_state_code, validator=_valid_state)
+    license_type: str = field(converter=_strip, validator=_non_empty)
+    number: str = field(converter=_strip, validator=_non_empty)
+    expires: date = field(converter=_to_date, validator=_is_date)
+
+
+@frozen(kw_only=True)
+class CompactPrivilege:
+    """A privilege to practise in a remote state under an interstate compact."""
+
+    compact: Compact = field(converter=_enum_converter(Compact), validator=_enum_validator(Compact))
+    state: str = field(converter=_state_code, validator=_valid_state)
+    number: str | None = field(default=None, converter=_optional_str)
+    expires: date | None = field(default=None, converter=lambda v: None if v in (None, "") else _to_date(v))
+
+
+@frozen(kw_only=True)
+class Supervisor:
+    """The supervisor of a clinician under supervision (e.g. a provisional licensee)."""
+
+    name: str = field(converter=_strip, validator=_non_empty)
+    credentials: str = field(default="", converter=_strip)
+    phone: Phone | None = field(default=None, converter=_optional_phone_field("phone"))
+    email: str | None = field(default=None, converter=_optional_str, validator=_valid_email)
+
+
+@frozen(kw_only=True)
+class Clinician:
+    """A clinician of the practice."""
+
+    id: str = field(converter=_strip, validator=_non_empty)
+    name: str = field(converter=_strip, validator=_non_empty)
+    credentials: str = field(default="", converter=_strip)
+    email: str | None = field(default=None, converter=_optional_str, validator=_valid_email)
+    phone: Phone | None = field(default=None, converter=_optional_phone_field("phone"))
+    licenses: tuple[License, ...] = field(default=(), converter=_to_tuple)
+    compact_privileges: tuple[CompactPrivilege, ...] = field(default=(), converter=_to_tuple)
+    supervisor: Supervisor | None = None
+
+    @property
+    def display_name(self) -> str:
+        """Name and credentials: ``Dana Whitfield, PhD, LPC``."""
+        return f"{self.name}, {self.credentials}" if self.credentials else self.name
+
+
+@frozen(kw_only=True)
+class Platform:
+    """The video platform used for sessions."""
+
+    name: str = field(converter=_strip, validator=_non_empty)
+    hipaa_compliant: bool = field(converter=_to_bool, validator=_is_bool)
+    baa_in_place: bool = field(converter=_to_bool, validator=_is_bool)
+
+
+@frozen(kw_only=True)
+class Fees:
+    """Fees and the cancellation policy."""
+
+    session: Money = field(converter=_money_field("session"))
+    intake: Money | None = field(default=None, converter=_optional_money_field("intake"))
+    late_cancellation: Money = field(converter=_money_field("late_cancellation"))
+    no_show: Money = field(converter=_money_field("no_show"))
+    cancellation_notice_hours: int = field(converter=_to_int, validator=_non_negative_int)
+    accepts_insurance: bool = field(default=False, converter=_to_bool, validator=_is_bool)
+
+    def __attrs_post_init__(self) -> None:
+        currencies = {m.currency for m in (self.session, self.intake, self.late_cancellation, self.no_show) if m}
+        if len(currencies) > 1:
+            raise FieldValueError("session", "all fees must use one currency")
+
+
+@frozen(kw_only=True)
+class FailurePlan:
+    """What happens when the video connection fails."""
+
+    reconnect_by: str = field(default="the clinician", converter=_strip, validator=_non_empty)
+    wait_minutes: int = field(default=5, converter=_to_int, validator=_non_negative_int)
+    phone_fallback: Phone = field(converter=_phone_field("phone_fallback"))
+    lost_time: str = field(
+        default="If we cannot reconnect, we will schedule a make-up session at no extra charge.",
+        converter=_strip,
+        validator=_non_empty,
+    )
+
+
+class Population(enum.Enum):
+    """Populations a practice serves."""
+
+    INDIVIDUAL_ADULTS = "individual_adults"
+    COUPLES = "couples"
+    FAMILIES = "families"
+    CHILDREN_ADOLESCENTS = "children_adolescents"
+
+
+def _time_zone(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    try:
+        ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise FieldValueError(attribute.name, "not an IANA time zone (e.g. America/Chicago)") from exc
+
+
+def _language(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or not _LANGUAGE.match(value):
+        raise FieldValueError(attribute.name, "not a language tag (e.g. en-US, es-US)")
+
+
+def _populations(value: object) -> object:
+    items = _to_tuple(value)
+    if isinstance(items, tuple):
+        return tuple(_enum_converter(Population)(item) for item in items)
+    return items
+
+
+@frozen(kw_only=True)
+class Practice:
+    """A counseling or therapy practice that sees clients by video."""
+
+    name: str = field(converter=_strip, validator=_non_empty)
+    address: Address
+    phone: Phone = field(converter=_phone_field("phone"))
+    email: str = field(converter=_strip, validator=_valid_email)
+    website: str | None = field(default=None, converter=_optional_str)
+    time_zone: str = field(default="America/New_York", converter=_strip, validator=_time_zone)
+    default_language: str = field(default="en-US", converter=_strip, validator=_language)
+    clinicians: tuple[Clinician, ...] = field(converter=_to_tuple)
+    platform: Platform
+    malpractice_covers_telehealth: bool = field(converter=_to_bool, validator=_is_bool)
+    fees: Fees
+    populations: tuple[Population, ...] = field(converter=_populations)
+    failure_plan: FailurePlan
+    response_time: str = field(default="within one business day", converter=_strip, validator=_non_empty)
+    recording_policy: str = field(
+        default=(
+            "We do not record sessions. You agree not to record sessions without the written "
+            "permission of everyone present."
+        ),
+        converter=_strip,
+        validator=_non_empty,
+    )
+    emergency_procedures: str = field(
+        default=(
+            "If you are in danger or having a medical or psychiatric emergency, call 911 or go to the "
+            "nearest emergency room. For a mental-health crisis, call or text 988."
+        ),
+        converter=_strip,
+        validator=_non_empty,
+    )
+    records_location: str = field(
+        default="in an encrypted electronic health record system covered by a business associate agreement",
+        converter=_strip,
+        validator=_non_empty,
+    )
+
+    @clinicians.validator
+    def _check_clinicians(self, attribute: attrs.Attribute[Any], value: tuple[Clinician, ...]) -> None:
+        if not value:
+            raise FieldValueError("clinicians", "a practice needs at least one clinician")
+        ids = [c.id for c in value]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise FieldValueError("clinicians", f"duplicate clinician id {duplicates[0]!r}")
+
+    @populations.validator
+    def _check_populations(self, attribute: attrs.Attribute[Any], value: tuple[object, ...]) -> None:
+        if not value:
+            raise FieldValueError("populations", "list at least one population served")
+        for item in value:
+            if not isinstance(item, Population):
+                allowed = ", ".join(p.value for p in Population)
+                raise FieldValueError("populations", f"must be among: {allowed}")
+
+    def clinician(self, clinician_id: str | None) -> Clinician:
+        """The clinician with this id, or the first clinician when ``clinician_id`` is None.
+
+        Raises:
+            FieldValueError: no clinician has that id.
+        """
+        if clinician_id is None:
+            return self.clinicians[0]
+        for candidate in self.clinicians:
+            if candidate.id == clinician_id:
+                return candidate
+        raise FieldValueError("clinician_id", "no clinician of the practice has this id")
+
+
+# --- client -----------------------------------------------------------------------------------
+
+
+class Device(enum.Enum):
+    """The device a client uses for video sessions."""
+
+    COMPUTER = "computer"
+    PHONE = "phone"
+    TABLET = "tablet"
+
+
+class Connection(enum.Enum):
+    """How the client's device reaches the internet."""
+
+    HOME_WIFI = "home_wifi"
+    CELLULAR = "cellular"
+    WIRED = "wired"
+    PUBLIC_WIFI = "public_wifi"
+
+
+class ServiceType(enum.Enum):
+    """Who is seen together."""
+
+    INDIVIDUAL = "individual"
+    COUPLE = "couple"
+    FAMILY = "family"
+
+
+@frozen(kw_only=True)
+class EmergencyContact:
+    """Someone to call in an emergency."""
+
+    name: str = field(converter=_strip, validator=_non_empty)
+    relationship: str = field(converter=_strip, validator=_non_empty)
+    phone: Phone = field(converter=_phone_field("phone"))
+
+
+@frozen(kw_only=True)
+class Participant:
+    """Another adult seen in couple or family sessions; each signs for themself."""
+
+    name: str = field(converter=_strip, validator=_non_empty)
+    relationship: str = field(converter=_strip, validator=_non_empty)
+    email: str | None = field(default=None, converter=_optional_str, validator=_valid_email)
+
+
+@frozen(kw_only=True)
+class Guardian:
+    """A parent or legal guardian of a minor client."""
+
+    name: str = field(converter=_strip, validator=_non_empty)
+    relationship: str = field(converter=_strip, validator=_non_empty)
+    phone: Phone = field(converter=_phone_field("phone"))
+    email: str | None = field(default=None, converter=_optional_str, validator=_valid_email)
+
+
+@frozen(kw_only=True)
+class Client:
+    """A client to be seen by video.
+
+    ``session_address`` is the physical address where the client will be during sessions; it is
+    confirmed at the start of each session so emergency services can be sent there. Whether a
+    guardian must sign depends on the client's age on the document date and on state law, so it is
+    decided when rendering, not here.
+    """
+
+    id: str = field(converter=_strip, validator=_non_empty)
+    legal_name: str = field(converter=_strip, validator=_non_empty)
+    preferred_name: str | None = field(default=None, converter=_optional_str)
+    date_of_birth: date = field(converter=_to_date, validator=_is_date)
+    preferred_language: str = field(default="en-US", converter=_strip, validator=_language)
+    phone: Phone = field(converter=_phone_field("phone"))
+    email: str | None = field(default=None, converter=_optional_str, validator=_valid_email)
+    session_address: Address
+    emergency_contact: EmergencyContact
+    device: Device = field(converter=_enum_converter(Device), validator=_enum_validator(Device))
+    connection: Connection = field(converter=_enum_converter(Connection), validator=_enum_validator(Connection))
+    service_type: ServiceType = field(
+        default=ServiceType.INDIVIDUAL,
+        converter=_enum_converter(ServiceType),
+        validator=_enum_validator(ServiceType),
+    )
+    participants: tuple[Participant, ...] = field(default=(), converter=_to_tuple)
+    guardians: tuple[Guardian, ...] = field(default=(), converter=_to_tuple)
+    clinician_id: str | None = field(default=None, converter=_optional_str)
+
+    def __attrs_post_init__(self) -> None:
+        if self.service_type is ServiceType.INDIVIDUAL and self.participants:
+            raise FieldValueError("participants", "individual service has no other participants")
+        if self.service_type is ServiceType.COUPLE and len(self.participants) != 1:
+            raise FieldValueError("participants", "couple service needs exactly one other adult participant")
+        if self.service_type is ServiceType.FAMILY and not self.participants and not self.guardians:
+            raise FieldValueError("participants", "family service needs at least one other participant")
+
+    def age_on(self, day: date) -> int:
+        """Age in whole years on ``day``."""
+        born = self.date_of_birth
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+    @property
+    def display_name(self) -> str:
+        """The preferred name, or the legal name."""
+        return self.preferred_name or self.legal_name
+

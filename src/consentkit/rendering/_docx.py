@@ -1,0 +1,149 @@
+"""Fill DOCX templates with docxtpl in a sandboxed, autoescaped, strict Jinja environment."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Callable, Mapping
+from types import SimpleNamespace
+from typing import Any
+
+import attrs
+import jinja2
+from docxtpl import DocxTemplate, RichText
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+from ..errors import TemplateError
+
+__all__ = ["ANCHOR_PREFIX", "RenderedDocument", "leftover_tags", "make_environment", "render_docx", "to_namespace"]
+
+#: Signature places render as invisible text ``ck-sig-<key>`` that the signing step finds in the PDF.
+ANCHOR_PREFIX = "ck-sig-"
+ROLES = ("client", "co_client", "guardian", "clinician")
+_NUMBERED = {"co_client", "guardian"}
+_LEFTOVER = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
+_TEXT_PARTS = re.compile(r"^word/(document|header\d*|footer\d*|footnotes|endnotes)\.xml$")
+_W_TEXT = re.compile(r"<w:t(?:\s[^>]*)?>([^<]*)</w:t>")
+
+
+def make_environment() -> SandboxedEnvironment:
+    """The Jinja environment every template renders in: sandboxed, autoescaped, strict."""
+    return SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=True)
+
+
+def to_namespace(value: Any) -> Any:
+    """Turn nested dicts into attribute-only namespaces (no dict methods for templates to reach)."""
+    if isinstance(value, Mapping):
+        return SimpleNamespace(**{k: to_namespace(v) for k, v in value.items()})
+    if isinstance(value, list | tuple):
+        return [to_namespace(v) for v in value]
+    return value
+
+
+@attrs.frozen
+class RenderedDocument:
+    """A filled DOCX and the signature places it contains (in order of appearance)."""
+
+    docx: bytes
+    signature_places: tuple[str, ...]
+
+
+def _signature_place_factory(template: str, places: list[str], signer_keys: set[str] | None) -> Callable[..., Any]:
+    def signature_place(role: str, n: int | None = None) -> RichText:
+        if role not in ROLES:
+            raise TemplateError(f"unknown signature role {role!r} (use one of {', '.join(ROLES)})",
+                                template=template, tag="signature_place")
+        if role in _NUMBERED:
+            if not isinstance(n, int) or n < 1:
+                raise TemplateError(f"signature_place({role!r}, n) needs a number n >= 1",
+                                    template=template, tag="signature_place")
+            key = f"{role}-{n}"
+        else:
+            key = role
+        if signer_keys is not None and key not in signer_keys:
+            raise TemplateError(f"signature place {key!r} has no signer in this packet",
+                                template=template, tag="signature_place")
+        if key in places:
+            raise TemplateError(f"signature place {key!r} appears twice", template=template, tag="signature_place")
+        places.append(key)
+        anchor = RichText()
+        anchor.add(ANCHOR_PREFIX + key, color="FFFFFF", size=4)
+        return anchor
+
+    return signature_place
+
+
+def leftover_tags(docx: bytes) -> list[str]:
+    """Template tags left in the text of a rendered DOCX (body, headers, footers, notes)."""
+    found = []
+    with zipfile.ZipFile(io.BytesIO(docx)) as archive:
+        for name in archive.namelist():
+            if _TEXT_PARTS.match(name):
+                xml = archive.read(name).decode("utf-8", errors="replace")
+                text = "".join(_W_TEXT.findall(xml))
+                found.extend(f"{name}: {m.group(0)}" for m in _LEFTOVER.finditer(text))
+    return found
+
+
+def _undefined_name(exc: jinja2.UndefinedError) -> str | None:
+    match = re.search(r"'([^']+)' is undefined|has no attribute '([^']+)'", str(exc))
+    if match is None:
+        return None
+    return match.group(1) or match.group(2)
+
+
+def render_docx(
+    template: bytes,
+    context: Mapping[str, Any],
+    *,
+    name: str,
+    signer_keys: set[str] | None = None,
+) -> RenderedDocument:
+    """Fill one DOCX template.
+
+    A new template object is made for every render (docxtpl objects are not safe to share).
+
+    Args:
+        template: the DOCX template's bytes.
+        context: the variables (plain data; turned into namespaces here), without
+            ``signature_place``, which is added here.
+        name: the template's name for error messages.
+        signer_keys: the signers this packet has; a signature place for anyone else is an error.
+
+    Raises:
+        TemplateError: a syntax error, an undefined variable (named in ``tag``), a blocked
+            expression, a tag left in the output, or a bad signature place.
+    """
+    places: list[str] = []
+    variables = {k: to_namespace(v) for k, v in context.items()}
+    variables["signature_place"] = _signature_place_factory(name, places, signer_keys)
+    try:
+        doc = DocxTemplate(io.BytesIO(template))
+        doc.render(variables, jinja_env=make_environment(), autoescape=True)
+        out = io.BytesIO()
+        doc.save(out)
+    except TemplateError:
+        raise
+    except SecurityError as exc:
+        raise TemplateError(f"blocked an unsafe expression ({exc})", template=name, tag="sandbox") from exc
+    except jinja2.UndefinedError as exc:
+        tag = _undefined_name(exc)
+        raise TemplateError(f"unknown variable {tag or exc}", template=name, tag=tag) from exc
+    except jinja2.TemplateSyntaxError as exc:
+        context_text = getattr(exc, "docx_context", None)
+        near = f" near: {' '.join(context_text)[:120]!r}" if context_text else ""
+        raise TemplateError(f"syntax error: {exc.message}{near}", template=name, tag=exc.name) from exc
+    except zipfile.BadZipFile as exc:
+        raise TemplateError("not a DOCX file (not a zip archive)", template=name) from exc
+    except KeyError as exc:
+        raise TemplateError(f"not a DOCX file (missing part {exc})", template=name) from exc
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"template error: {exc}", template=name) from exc
+    except (ValueError, TypeError) as exc:
+        raise TemplateError(f"cannot render: {type(exc).__name__}: {exc}", template=name) from exc
+    rendered = out.getvalue()
+    leftovers = leftover_tags(rendered)
+    if leftovers:
+        raise TemplateError(f"tag left in the output: {leftovers[0]}", template=name, tag=leftovers[0])
+    return RenderedDocument(docx=rendered, signature_places=tuple(places))

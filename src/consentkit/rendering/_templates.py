@@ -1,0 +1,145 @@
+"""Template sets: the DOCX templates of one locale, their index and their vocabulary."""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ..errors import TemplateError
+
+__all__ = ["TemplateInfo", "TemplateSet", "available_locales", "load_template_set", "templates_root"]
+
+
+def templates_root() -> Path:
+    """The folder holding the stock template sets.
+
+    An installed wheel carries them as ``consentkit/templates``; a source checkout (or an editable
+    install) uses the repository's top-level ``templates/`` folder.
+    """
+    packaged = Path(str(resources.files("consentkit"))) / "templates"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[3] / "templates"
+
+
+@attrs.frozen(kw_only=True)
+class TemplateInfo:
+    """One template of a set."""
+
+    id: str
+    title: str
+    path: Path
+    order: int
+    covers: tuple[str, ...] = ()
+    signers: tuple[str, ...] = ()
+
+    @property
+    def sha256(self) -> str:
+        """SHA-256 of the DOCX file: the template's version."""
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+
+@attrs.frozen(kw_only=True)
+class TemplateSet:
+    """The templates of one locale with the words and default clauses they are filled with."""
+
+    locale: str
+    root: Path
+    templates: tuple[TemplateInfo, ...]
+    clauses: dict[str, Any] = attrs.field(eq=False, repr=False)
+    translation_reviewed_by: str = ""
+    translation_reviewed_on: str = ""
+
+    def template(self, template_id: str) -> TemplateInfo:
+        """The template with this id.
+
+        Raises:
+            TemplateError: the set has no such template.
+        """
+        for info in self.templates:
+            if info.id == template_id:
+                return info
+        raise TemplateError("no such template in this set", template=template_id)
+
+    def word(self, group: str, key: str) -> str:
+        """A vocabulary entry, e.g. ``word("device", "phone")`` -> ``smartphone``."""
+        try:
+            return str(self.clauses["vocabulary"][group][key])
+        except KeyError as exc:
+            raise TemplateError(f"clauses.toml lacks vocabulary.{group}.{key}", template=self.locale) from exc
+
+    def default(self, key: str) -> str:
+        """A default clause for a state-rule slot."""
+        try:
+            return str(self.clauses["defaults"][key])
+        except KeyError as exc:
+            raise TemplateError(f"clauses.toml lacks defaults.{key}", template=self.locale) from exc
+
+
+def _read_toml(path: Path, *, template: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise TemplateError(f"cannot read {path.name}: {exc}", template=template) from exc
+
+
+@cache
+def _load(root: Path) -> TemplateSet:
+    index = _read_toml(root / "templates.toml", template=root.name)
+    clauses = _read_toml(root / "clauses.toml", template=root.name)
+    entries = index.get("templates", [])
+    if not isinstance(entries, list) or not entries:
+        raise TemplateError("templates.toml lists no templates", template=root.name)
+    infos = []
+    for entry in entries:
+        try:
+            info = TemplateInfo(
+                id=str(entry["id"]),
+                title=str(entry["title"]),
+                path=root / str(entry["file"]),
+                order=int(entry.get("order", 0)),
+                covers=tuple(entry.get("covers", ())),
+                signers=tuple(entry.get("signers", ())),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise TemplateError(f"bad entry in templates.toml: {exc}", template=root.name) from exc
+        if not info.path.is_file():
+            raise TemplateError(f"missing template file {info.path.name}", template=root.name)
+        infos.append(info)
+    infos.sort(key=lambda i: (i.order, i.id))
+    return TemplateSet(
+        locale=str(index.get("locale", root.name)),
+        root=root,
+        templates=tuple(infos),
+        clauses=clauses,
+        translation_reviewed_by=str(index.get("translation_reviewed_by", "")),
+        translation_reviewed_on=str(index.get("translation_reviewed_on", "")),
+    )
+
+
+def load_template_set(locale_or_path: str | Path = "en-US") -> TemplateSet:
+    """Load a stock template set by locale (``en-US``) or a custom set from a folder.
+
+    A custom folder holds ``templates.toml`` (the index), ``clauses.toml`` (vocabulary and default
+    clauses) and the DOCX files, laid out like ``templates/en-US``.
+
+    Raises:
+        TemplateError: the set is missing or malformed.
+    """
+    candidate = Path(locale_or_path)
+    root = candidate if candidate.is_dir() else templates_root() / str(locale_or_path)
+    if not (root / "templates.toml").is_file():
+        raise TemplateError("no template set here (templates.toml not found)", template=str(locale_or_path))
+    return _load(root.resolve())
+
+
+def available_locales() -> list[str]:
+    """Locales with a stock template set."""
+    root = templates_root()
+    return sorted(p.name for p in root.iterdir() if (p / "templates.toml").is_file())

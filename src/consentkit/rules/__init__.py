@@ -1,0 +1,104 @@
+"""State rule data: what the law of each jurisdiction says about consent paperwork, with its sources.
+
+Every rule carries its citations, effective date, the date it was last reviewed and a confidence
+level (``primary``, ``secondary`` or ``unverified``). The data ships as one TOML file per
+jurisdiction (the 50 states, DC, and ``US`` for the federal baseline) and has its own version,
+:func:`dataset_version`. The rules are research by the consentkit maintainers, not legal advice and
+not attorney-reviewed; see ``docs/state-rules.md``.
+
+Typical use::
+
+    from datetime import date
+    from consentkit.rules import check_rules, load_jurisdiction
+
+    ms = load_jurisdiction("MS")
+    for rule in ms.for_topic("minor_consent"):
+        print(rule.id, rule.confidence, rule.value)
+
+    report = check_rules(date(2026, 11, 27))
+    assert report.ok, report.errors
+"""
+
+from ._check import (
+    RULE_TABLE_HEADER,
+    Finding,
+    JurisdictionSummary,
+    RulesReport,
+    check_rules,
+    format_rule_table,
+)
+from ._load import JURISDICTIONS, dataset_version, load_all, load_jurisdiction, load_ruleset_file
+from ._model import (
+    CONFIDENCE_LEVELS,
+    FEDERAL,
+    FEDERAL_REQUIRED_TOPICS,
+    REQUIRED_TOPICS,
+    SOURCE_TYPES,
+    TOPICS,
+    Board,
+    BoardNotice,
+    Citation,
+    Compacts,
+    Confidence,
+    Conflict,
+    CrisisLine,
+    CrisisResources,
+    DutyToWarn,
+    ESignature,
+    Licensure,
+    MinorConsent,
+    Pending,
+    Recording,
+    RecordRetention,
+    Rule,
+    RuleSet,
+    SourceType,
+    TelehealthConsent,
+    TelehealthTraining,
+    Topic,
+    TopicValue,
+    describe_value,
+)
+
+__all__ = [
+    "CONFIDENCE_LEVELS",
+    "FEDERAL",
+    "FEDERAL_REQUIRED_TOPICS",
+    "JURISDICTIONS",
+    "REQUIRED_TOPICS",
+    "RULE_TABLE_HEADER",
+    "SOURCE_TYPES",
+    "TOPICS",
+    "Board",
+    "BoardNotice",
+    "Citation",
+    "Compacts",
+    "Confidence",
+    "Conflict",
+    "CrisisLine",
+    "CrisisResources",
+    "DutyToWarn",
+    "ESignature",
+    "Finding",
+    "JurisdictionSummary",
+    "Licensure",
+    "MinorConsent",
+    "Pending",
+    "RecordRetention",
+    "Recording",
+    "Rule",
+    "RuleSet",
+    "RulesReport",
+    "SourceType",
+    "TelehealthConsent",
+    "TelehealthTraining",
+    "Topic",
+    "TopicValue",
+    "check_rules",
+    "dataset_version",
+    "describe_value",
+    "format_rule_table",
+    "load_all",
+    "load_jurisdiction",
+    "load_ruleset_file",
+]

@@ -1,0 +1,632 @@
+"""Frozen models of state rule data: a rule, its citations and conflicts, and the typed value of each topic.
+
+Models validate their own fields and know nothing of files; :mod:`._load` builds them from TOML.
+A field problem raises :class:`RuleFieldError` (a ``ValueError``) naming the field relative to the
+class being built, so the loader can report ``US-MS.toml, rule US-MS.minor_consent,
+value.session_cap: must be a whole number of 1 or more``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any, Literal, TypeAlias, get_args
+
+import attrs
+from attrs import field, frozen
+
+__all__ = [
+    "CONFIDENCE_LEVELS",
+    "FEDERAL",
+    "FEDERAL_REQUIRED_TOPICS",
+    "REQUIRED_TOPICS",
+    "SOURCE_TYPES",
+    "TOPICS",
+    "Board",
+    "BoardNotice",
+    "Citation",
+    "Compacts",
+    "Confidence",
+    "Conflict",
+    "CrisisLine",
+    "CrisisResources",
+    "DutyToWarn",
+    "ESignature",
+    "Licensure",
+    "MinorConsent",
+    "Pending",
+    "RecordRetention",
+    "Recording",
+    "Rule",
+    "RuleFieldError",
+    "RuleSet",
+    "SourceType",
+    "TelehealthConsent",
+    "TelehealthTraining",
+    "Topic",
+    "TopicValue",
+    "describe_value",
+]
+
+#: The code of the federal baseline rule set (``US.toml``).
+FEDERAL = "US"
+
+Topic: TypeAlias = Literal[
+    "telehealth_consent",
+    "minor_consent",
+    "duty_to_warn",
+    "board_notice",
+    "record_retention",
+    "recording",
+    "licensure",
+    "crisis_resources",
+    "telehealth_training",
+    "e_signature",
+]
+#: Every topic a rule may have.
+TOPICS: tuple[Topic, ...] = get_args(Topic)
+#: Topics every state (and DC) file must cover, with a conservative default where nothing is known.
+REQUIRED_TOPICS: tuple[Topic, ...] = (
+    "telehealth_consent",
+    "minor_consent",
+    "duty_to_warn",
+    "board_notice",
+    "record_retention",
+    "recording",
+    "licensure",
+)
+#: Topics the federal baseline must cover.
+FEDERAL_REQUIRED_TOPICS: tuple[Topic, ...] = (
+    "record_retention",
+    "recording",
+    "crisis_resources",
+    "e_signature",
+)
+
+Confidence: TypeAlias = Literal["primary", "secondary", "unverified"]
+#: ``primary``: read in the primary text; ``secondary``: from a secondary source only;
+#: ``unverified``: no source reviewed (a conservative default) or the value is not what a source says.
+CONFIDENCE_LEVELS: tuple[Confidence, ...] = get_args(Confidence)
+
+SourceType: TypeAlias = Literal["statute", "regulation", "board_rule", "case", "agency_policy", "secondary"]
+SOURCE_TYPES: tuple[SourceType, ...] = get_args(SourceType)
+
+ConsentForm: TypeAlias = Literal["written", "verbal", "either", "not_specified"]
+SessionCheck: TypeAlias = Literal["identity", "location"]
+DutyKind: TypeAlias = Literal["mandatory", "permissive", "none", "unclear"]
+DutyBasis: TypeAlias = Literal["statute", "case_law", "both"]
+RetentionStart: TypeAlias = Literal["termination", "last_service", "creation"]
+RecordingConsent: TypeAlias = Literal["one_party", "all_party"]
+LocationRule: TypeAlias = Literal["client_location", "both_locations"]
+
+_RULE_ID = re.compile(r"^US(?:-(?P<state>[A-Z]{2}))?\.(?P<topic>[a-z_]+)(?:\.[a-z0-9_]+)?$")
+_URL = re.compile(r"^https?://\S+$")
+#: Free text longer than this is shortened in :func:`describe_value`.
+_SUMMARY_TEXT = 60
+
+
+class RuleFieldError(ValueError):
+    """A field of a rule is invalid; ``field`` is its dotted path relative to the model being built."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
+
+
+# --- converters and validators (no I/O) -------------------------------------------------------
+
+
+def _strip(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _optional_text(value: object) -> object:
+    value = _strip(value)
+    return None if value == "" else value
+
+
+def _to_tuple(value: object) -> object:
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
+def _strip_all(value: object) -> object:
+    value = _to_tuple(value)
+    return tuple(_strip(item) for item in value) if isinstance(value, tuple) else value
+
+
+def _to_date(value: object) -> object:
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lower() == "unknown":
+            return None
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return value  # the validator names the field
+    return value
+
+
+def _text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str):
+        raise RuleFieldError(attribute.name, "must be text")
+    if not value:
+        raise RuleFieldError(attribute.name, "must not be empty")
+
+
+def _optional_text_value(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        _text(instance, attribute, value)
+
+
+def _texts(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, tuple):
+        raise RuleFieldError(attribute.name, "must be a list")
+    for index, item in enumerate(value, start=1):
+        if not isinstance(item, str) or not item:
+            raise RuleFieldError(f"{attribute.name}.{index}", "must be non-empty text")
+
+
+def _flag(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, bool):
+        raise RuleFieldError(attribute.name, "must be true or false")
+
+
+def _count(minimum: int, *, optional: bool = False) -> Any:
+    def validate(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is None and optional:
+            return
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            raise RuleFieldError(attribute.name, f"must be a whole number of {minimum} or more")
+
+    return validate
+
+
+def _one_of(choices: tuple[str, ...], *, optional: bool = False) -> Any:
+    def validate(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is None and optional:
+            return
+        if value not in choices:
+            raise RuleFieldError(attribute.name, "must be one of: " + ", ".join(choices))
+
+    return validate
+
+
+def _a_date(*, optional: bool) -> Any:
+    def validate(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is None and optional:
+            return
+        if not isinstance(value, date) or isinstance(value, datetime):
+            allowed = 'a date (YYYY-MM-DD) or "unknown"' if optional else "a date (YYYY-MM-DD)"
+            raise RuleFieldError(attribute.name, f"must be {allowed}")
+
+    return validate
+
+
+def _items_of(cls: type) -> Any:
+    def validate(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, tuple) or not all(isinstance(item, cls) for item in value):
+            raise RuleFieldError(attribute.name, f"must be a list of {cls.__name__} entries")
+
+    return validate
+
+
+# --- sources ----------------------------------------------------------------------------------
+
+
+@frozen(kw_only=True)
+class Citation:
+    """Where a rule comes from.
+
+    Attributes:
+        cite: the citation as a lawyer would write it, e.g. ``Miss. Code Ann. § 41-41-203(a)``.
+        url: where the text was read (or, for facts taken from the project research notes, the
+            address those notes give).
+        source_type: what kind of source the citation is.
+        retrieved_on: the day the text was read at ``url``; ``None`` (``"unknown"`` in TOML) when
+            the maintainers did not read it themselves.
+    """
+
+    cite: str = field(converter=_strip, validator=_text)
+    url: str = field(converter=_strip)
+    source_type: SourceType = field(converter=_strip, validator=_one_of(SOURCE_TYPES))
+    retrieved_on: date | None = field(converter=_to_date, validator=_a_date(optional=True))
+
+    @url.validator
+    def _check_url(self, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, str) or not _URL.match(value):
+            raise RuleFieldError("url", "must be an http(s) address")
+
+
+@frozen(kw_only=True)
+class Conflict:
+    """A source that disagrees with the rule's value, and how the disagreement was resolved."""
+
+    source: str = field(converter=_strip, validator=_text)
+    says: str = field(converter=_strip, validator=_text)
+    resolution: str = field(converter=_strip, validator=_text)
+
+
+@frozen(kw_only=True)
+class Pending:
+    """A bill or proposed rule that would change this rule if adopted."""
+
+    description: str = field(converter=_strip, validator=_text)
+
+
+# --- topic values -----------------------------------------------------------------------------
+
+
+@frozen(kw_only=True)
+class TelehealthConsent:
+    """How consent to telehealth must be given, and what is checked at every session.
+
+    Attributes:
+        form: ``written``, ``verbal``, ``either`` (verbal or written) or ``not_specified``.
+        documented: whether the consent must be documented in the record.
+        per_session_checks: what must be verified at the start of each session.
+        notes_for_clinician: a short practical note for the clinician, if any.
+    """
+
+    form: ConsentForm = field(converter=_strip, validator=_one_of(get_args(ConsentForm)))
+    documented: bool = field(validator=_flag)
+    per_session_checks: tuple[SessionCheck, ...] = field(default=(), converter=_strip_all)
+    notes_for_clinician: str | None = field(
+        default=None, converter=_optional_text, validator=_optional_text_value
+    )
+
+    @per_session_checks.validator
+    def _check_checks(self, attribute: attrs.Attribute[Any], value: object) -> None:
+        allowed = get_args(SessionCheck)
+        if not isinstance(value, tuple):
+            raise RuleFieldError(attribute.name, "must be a list")
+        for index, item in enumerate(value, start=1):
+            if item not in allowed:
+                raise RuleFieldError(f"{attribute.name}.{index}", "must be one of: " + ", ".join(allowed))
+        if len(set(value)) != len(value):
+            raise RuleFieldError(attribute.name, "lists a check twice")
+
+
+@frozen(kw_only=True)
+class MinorConsent:
+    """Who may consent to outpatient mental health care for a minor.
+
+    Attributes:
+        age_of_majority: the age at which a person consents to health care as an adult.
+        self_consent_age: the youngest age at which a minor may consent alone; ``None`` means a
+            minor below ``age_of_majority`` cannot consent alone (a parent or guardian signs).
+        session_cap: sessions allowed on the minor's own consent before a parent must consent.
+        day_cap: days of service allowed on the minor's own consent before a parent must consent.
+        per_week_cap: visits per week allowed on the minor's own consent.
+        excludes: services the minor may not consent to alone (e.g. ``medication``).
+        parent_involvement: what the law says about involving or informing parents.
+        scope: limits on where or for what the self-consent applies.
+    """
+
+    age_of_majority: int = field(validator=_count(16))
+    self_consent_age: int | None = field(default=None, validator=_count(0, optional=True))
+    session_cap: int | None = field(default=None, validator=_count(1, optional=True))
+    day_cap: int | None = field(default=None, validator=_count(1, optional=True))
+    per_week_cap: int | None = field(default=None, validator=_count(1, optional=True))
+    excludes: tuple[str, ...] = field(default=(), converter=_strip_all, validator=_texts)
+    parent_involvement: str | None = field(
+        default=None, converter=_optional_text, validator=_optional_text_value
+    )
+    scope: str | None = field(default=None, converter=_optional_text, validator=_optional_text_value)
+
+    def __attrs_post_init__(self) -> None:
+        if self.self_consent_age is not None and self.self_consent_age >= self.age_of_majority:
+            raise RuleFieldError("self_consent_age", "must be below age_of_majority")
+        if self.self_consent_age is None:
+            for name in ("session_cap", "day_cap", "per_week_cap"):
+                if getattr(self, name) is not None:
+                    raise RuleFieldError(name, "needs self_consent_age (a cap limits a minor's own consent)")
+
+
+@frozen(kw_only=True)
+class DutyToWarn:
+    """Whether a clinician must, may or need not warn or protect a threatened person.
+
+    Attributes:
+        kind: ``mandatory``, ``permissive``, ``none`` or ``unclear``.
+        basis: ``statute``, ``case_law`` or ``both``; ``None`` when the source does not say.
+    """
+
+    kind: DutyKind = field(converter=_strip, validator=_one_of(get_args(DutyKind)))
+    basis: DutyBasis | None = field(
+        default=None, converter=_optional_text, validator=_one_of(get_args(DutyBasis), optional=True)
+    )
+
+
+@frozen(kw_only=True)
+class Board:
+    """A licensing board or council clients can complain to."""
+
+    name: str = field(converter=_strip, validator=_text)
+    phone: str | None = field(default=None, converter=_optional_text, validator=_optional_text_value)
+    address: str | None = field(default=None, converter=_optional_text, validator=_optional_text_value)
+    website: str | None = field(default=None, converter=_optional_text, validator=_optional_text_value)
+
+
+@frozen(kw_only=True)
+class BoardNotice:
+    """Whether clients must be told how to complain to the licensing board.
+
+    Attributes:
+        required: whether a notice is required.
+        boards: the boards to name.
+        prescribed_text: the exact wording the law prescribes, only when read in the primary text.
+    """
+
+    required: bool = field(validator=_flag)
+    boards: tuple[Board, ...] = field(default=(), converter=_to_tuple, validator=_items_of(Board))
+    prescribed_text: str | None = field(
+        default=None, converter=_optional_text, validator=_optional_text_value
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.required and not self.boards:
+            raise RuleFieldError("boards", "a required notice must name at least one board")
+        if self.prescribed_text is not None and not self.required:
+            raise RuleFieldError("prescribed_text", "only a required notice has prescribed text")
+
+
+@frozen(kw_only=True)
+class RecordRetention:
+    """How long clinical records must be kept.
+
+    Attributes:
+        adult_years: years to keep an adult client's records.
+        minor_years_past_majority: years past the age of majority to keep a minor's records.
+        minor_rule: the rule for minors in words, when it is more than a number.
+        counted_from: when the period starts (TOML key ``from``): ``termination`` of services,
+            ``last_service`` or ``creation`` of the record.
+    """
+
+    adult_years: int | None = field(default=None, validator=_count(1, optional=True))
+    minor_years_past_majority: int | None = field(default=None, validator=_count(0, optional=True))
+    minor_rule: str | None = field(default=None, converter=_optional_text, validator=_optional_text_value)
+    counted_from: RetentionStart = field(converter=_strip, validator=_one_of(get_args(RetentionStart)))
+
+    def __attrs_post_init__(self) -> None:
+        if self.adult_years is None and self.minor_years_past_majority is None and self.minor_rule is None:
+            raise RuleFieldError("adult_years", "give adult_years, minor_years_past_majority or minor_rule")
+
+
+@frozen(kw_only=True)
+class Recording:
+    """Whose consent recording a conversation needs under the state's wiretap law."""
+
+    consent: RecordingConsent = field(converter=_strip, validator=_one_of(get_args(RecordingConsent)))
+
+
+@frozen(kw_only=True)
+class Compacts:
+    """Membership of the state in interstate licensure compacts (not whether privileges are issued yet)."""
+
+    psypact: bool = field(validator=_flag)
+    counseling: bool = field(validator=_flag)
+    social_work: bool = field(validator=_flag)
+
+
+@frozen(kw_only=True)
+class Licensure:
+    """Where the clinician must be licensed for a telehealth session.
+
+    Attributes:
+        location_rule: ``client_location`` (licensed where the client is during the session) or
+            ``both_locations`` (licensed where the client is and where the clinician is).
+        compacts: the state's compact memberships.
+        temporary_practice: any temporary or registration route for out-of-state clinicians.
+    """
+
+    location_rule: LocationRule = field(converter=_strip, validator=_one_of(get_args(LocationRule)))
+    compacts: Compacts = field()
+    temporary_practice: str | None = field(
+        default=None, converter=_optional_text, validator=_optional_text_value
+    )
+
+    @compacts.validator
+    def _check_compacts(self, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, Compacts):
+            raise RuleFieldError(attribute.name, "must be a table with psypact, counseling and social_work")
+
+
+@frozen(kw_only=True)
+class CrisisLine:
+    """A crisis line: its name and how to reach it."""
+
+    name: str = field(converter=_strip, validator=_text)
+    contact: str = field(converter=_strip, validator=_text)
+
+
+@frozen(kw_only=True)
+class CrisisResources:
+    """Crisis lines to list in the emergency plan."""
+
+    lines: tuple[CrisisLine, ...] = field(converter=_to_tuple, validator=_items_of(CrisisLine))
+
+    def __attrs_post_init__(self) -> None:
+        if not self.lines:
+            raise RuleFieldError("lines", "must list at least one line")
+
+
+@frozen(kw_only=True)
+class TelehealthTraining:
+    """Training a clinician must complete before practising by telehealth."""
+
+    hours: int = field(validator=_count(1))
+    profession: str = field(converter=_strip, validator=_text)
+
+
+@frozen(kw_only=True)
+class ESignature:
+    """Conditions for using electronic records and signatures with a consumer (federal baseline).
+
+    Attributes:
+        consumer_consent_required: whether affirmative consumer consent is needed before an
+            electronic record replaces a required written one.
+        disclosures: what the consumer must be told before consenting.
+    """
+
+    consumer_consent_required: bool = field(validator=_flag)
+    disclosures: tuple[str, ...] = field(default=(), converter=_strip_all, validator=_texts)
+
+
+TopicValue: TypeAlias = (
+    TelehealthConsent
+    | MinorConsent
+    | DutyToWarn
+    | BoardNotice
+    | RecordRetention
+    | Recording
+    | Licensure
+    | CrisisResources
+    | TelehealthTraining
+    | ESignature
+)
+
+#: The value class of each topic.
+VALUE_TYPES: dict[Topic, type[TopicValue]] = {
+    "telehealth_consent": TelehealthConsent,
+    "minor_consent": MinorConsent,
+    "duty_to_warn": DutyToWarn,
+    "board_notice": BoardNotice,
+    "record_retention": RecordRetention,
+    "recording": Recording,
+    "licensure": Licensure,
+    "crisis_resources": CrisisResources,
+    "telehealth_training": TelehealthTraining,
+    "e_signature": ESignature,
+}
+
+
+# --- rules ------------------------------------------------------------------------------------
+
+
+@frozen(kw_only=True)
+class Rule:
+    """One rule of one jurisdiction on one topic, with the evidence behind it.
+
+    Attributes:
+        id: stable id, ``US-<XX>.<topic>[.<qualifier>]`` (``US.<topic>[...]`` for federal rules).
+        topic: one of :data:`TOPICS`.
+        value: the typed value for the topic (see :data:`VALUE_TYPES`).
+        confidence: ``primary``, ``secondary`` or ``unverified`` (see :data:`CONFIDENCE_LEVELS`).
+        effective_date: when the current text took effect; ``None`` when unknown (then ``notes``
+            must say why).
+        last_reviewed: when the maintainers last reviewed the rule.
+        reviewed_by: who reviewed it.
+        notes: what the sources say, caveats and scope.
+        citations: the sources; may be empty only for ``unverified`` rules (``check_rules``
+            reports the others).
+        conflicts: sources that disagree, and the resolution.
+        pending: bills or proposed rules that would change the rule.
+    """
+
+    id: str = field(converter=_strip, validator=_text)
+    topic: Topic = field(converter=_strip, validator=_one_of(TOPICS))
+    value: TopicValue = field()
+    confidence: Confidence = field(converter=_strip, validator=_one_of(CONFIDENCE_LEVELS))
+    effective_date: date | None = field(converter=_to_date, validator=_a_date(optional=True))
+    last_reviewed: date = field(converter=_to_date, validator=_a_date(optional=False))
+    reviewed_by: str = field(converter=_strip, validator=_text)
+    notes: str = field(default="", converter=_strip)
+    citations: tuple[Citation, ...] = field(default=(), converter=_to_tuple, validator=_items_of(Citation))
+    conflicts: tuple[Conflict, ...] = field(default=(), converter=_to_tuple, validator=_items_of(Conflict))
+    pending: tuple[Pending, ...] = field(default=(), converter=_to_tuple, validator=_items_of(Pending))
+
+    def __attrs_post_init__(self) -> None:
+        match = _RULE_ID.match(self.id)
+        if match is None:
+            raise RuleFieldError("id", "must look like US-XX.topic or US-XX.topic.qualifier")
+        if match["topic"] != self.topic:
+            raise RuleFieldError(
+                "id", f"names topic {match['topic']!r} but the rule's topic is {self.topic!r}"
+            )
+        if not isinstance(self.value, VALUE_TYPES[self.topic]):
+            raise RuleFieldError("value", f"is not a {self.topic} value")
+        if self.effective_date is None and not self.notes:
+            raise RuleFieldError("effective_date", 'is "unknown"; say why in notes')
+
+    @property
+    def jurisdiction(self) -> str:
+        """The jurisdiction code the id names (``MS``, or ``US`` for a federal rule)."""
+        match = _RULE_ID.match(self.id)
+        assert match is not None  # checked in __attrs_post_init__
+        return match["state"] or FEDERAL
+
+
+@frozen(kw_only=True)
+class RuleSet:
+    """The rules of one jurisdiction, as loaded from one data file.
+
+    Attributes:
+        jurisdiction: ``US`` or a state/DC postal code.
+        name: the jurisdiction's name.
+        rules: the rules, in file order.
+        dataset_version: the version of the whole dataset (carried by ``US.toml`` only).
+        source: the data file name.
+    """
+
+    jurisdiction: str
+    name: str
+    rules: tuple[Rule, ...]
+    dataset_version: str | None = None
+    source: str = field(default="<input>", eq=False)
+
+    def for_topic(self, topic: Topic) -> tuple[Rule, ...]:
+        """The rules on ``topic``, in file order (empty if none)."""
+        return tuple(rule for rule in self.rules if rule.topic == topic)
+
+    @property
+    def topics(self) -> frozenset[Topic]:
+        """The topics this rule set covers."""
+        return frozenset(rule.topic for rule in self.rules)
+
+    def rule(self, rule_id: str) -> Rule:
+        """The rule with ``rule_id``.
+
+        Raises:
+            KeyError: no rule has that id.
+        """
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)
+
+
+def describe_value(value: TopicValue) -> str:
+    """A short, stable, one-line summary of a rule value, for tables and logs.
+
+    Fields left empty are omitted; booleans read ``yes``/``no``; nested tables are flattened.
+
+    >>> describe_value(Recording(consent="all_party"))
+    'consent=all_party'
+    >>> describe_value(MinorConsent(age_of_majority=18, self_consent_age=14, excludes=("medication",)))
+    'age_of_majority=18; self_consent_age=14; excludes=medication'
+    """
+    parts: list[str] = []
+    for attribute in attrs.fields(type(value)):
+        item = getattr(value, attribute.name)
+        if item is None or item == ():
+            continue
+        name = "from" if attribute.name == "counted_from" else attribute.name
+        parts.append(f"{name}={_describe_item(item)}")
+    return "; ".join(parts)
+
+
+def _describe_item(item: object) -> str:
+    if isinstance(item, bool):
+        return "yes" if item else "no"
+    if isinstance(item, Compacts):
+        joined = ",".join(name for name in ("psypact", "counseling", "social_work") if getattr(item, name))
+        return joined or "none"
+    if isinstance(item, Board):
+        return item.name
+    if isinstance(item, CrisisLine):
+        return f"{item.name}: {item.contact}"
+    if isinstance(item, tuple):
+        return ",".join(_describe_item(element) for element in item)
+    text = str(item)
+    return text if len(text) <= _SUMMARY_TEXT else text[: _SUMMARY_TEXT - 1].rstrip() + "…"

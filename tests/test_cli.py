@@ -1,0 +1,84 @@
+"""The command line: one-line errors and exit codes, never a traceback for an expected error."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from .conftest import EXAMPLES
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "consentkit.cli", *args], capture_output=True, text=True,
+                          timeout=300)
+
+
+def write_toml_like(path: Path, data: dict[str, object]) -> Path:
+    path.write_text(json.dumps(data, default=str))
+    return path
+
+
+@pytest.mark.libreoffice
+def test_render_writes_a_packet_folder(tmp_path: Path) -> None:
+    result = run("render", "--practice", str(EXAMPLES / "practice.toml"), "--client",
+                 str(EXAMPLES / "clients" / "couple.toml"), "--out", str(tmp_path / "C-1002"), "--date", "2026-11-27")
+    assert result.returncode == 0, result.stderr
+    names = sorted(p.name for p in (tmp_path / "C-1002").iterdir())
+    assert "packet.pdf" in names and "manifest.json" in names
+    assert len([n for n in names if n.endswith(".docx")]) == 5
+
+
+def test_bad_client_field_is_one_line_without_traceback(tmp_path: Path) -> None:
+    data = tomllib.loads((EXAMPLES / "clients" / "adult.toml").read_text())
+    data["emergency_contact"]["phone"] = "12"
+    client = write_toml_like(tmp_path / "client.json", data)
+    result = run("render", "--practice", str(EXAMPLES / "practice.toml"), "--client", str(client),
+                 "--out", str(tmp_path / "out"))
+    assert result.returncode == 1
+    assert result.stderr.strip() == "consentkit: error: client.json, emergency_contact.phone: not a valid phone number"
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_file_and_usage_errors(tmp_path: Path) -> None:
+    result = run("render", "--practice", str(tmp_path / "nope.toml"), "--client", "x.toml", "--out", "o")
+    assert result.returncode == 1 and "nope.toml: cannot read file" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert run("render").returncode == 2
+
+
+def test_refuses_to_render_over_unrelated_files(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "thesis.docx").write_text("precious")
+    result = run("render", "--practice", str(EXAMPLES / "practice.toml"), "--client",
+                 str(EXAMPLES / "clients" / "adult.toml"), "--out", str(tmp_path / "out"))
+    assert result.returncode == 1 and "not a consentkit packet folder" in result.stderr
+    assert (tmp_path / "out" / "thesis.docx").read_text() == "precious"
+
+
+def test_templates_check_passes_the_stock_templates() -> None:
+    stock = sorted((EXAMPLES.parent / "templates" / "en-US").glob("*.docx"))
+    assert len(stock) == 5
+    result = run("templates", "check", *map(str, stock))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(re.findall(r": ok \(signature places: ", result.stdout)) == 5
+
+
+def test_templates_check_fails_on_a_bad_template(tmp_path: Path) -> None:
+    from docx import Document
+
+    doc = Document()
+    doc.add_paragraph("Hello {{ client.shoe_size }}")
+    doc.save(tmp_path / "mine.docx")
+    result = run("templates", "check", str(tmp_path / "mine.docx"))
+    assert result.returncode == 1
+    assert "mine.docx: unknown variable shoe_size" in result.stdout
+    (tmp_path / "junk.docx").write_bytes(b"junk")
+    result = run("templates", "check", str(tmp_path / "junk.docx"))
+    assert result.returncode == 1 and "not a DOCX" in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,599 @@
+"""The bundled state rule data and its loader and checker.
+
+The data tests assert what was verified in primary text on 2026-11-27 (see docs/state-rules.md);
+the schema tests write broken files to a temporary folder and check that each problem is caught
+and named by file, rule id and field.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from consentkit.errors import ConsentKitError, RulesError
+from consentkit.rules import (
+    FEDERAL_REQUIRED_TOPICS,
+    JURISDICTIONS,
+    REQUIRED_TOPICS,
+    RULE_TABLE_HEADER,
+    BoardNotice,
+    DutyToWarn,
+    Licensure,
+    MinorConsent,
+    Recording,
+    RecordRetention,
+    Rule,
+    RuleSet,
+    TelehealthConsent,
+    TelehealthTraining,
+    check_rules,
+    dataset_version,
+    describe_value,
+    format_rule_table,
+    load_all,
+    load_jurisdiction,
+    load_ruleset_file,
+)
+from consentkit.rules._load import parse_ruleset
+
+TODAY = date(2026, 11, 27)
+VERIFIED_STATES = ("MS", "CA", "TX", "NY", "FL", "OH", "PA", "IL", "WA", "GA")
+
+
+def one(code: str, topic: str) -> Rule:
+    rules = load_jurisdiction(code).for_topic(topic)  # type: ignore[arg-type]
+    assert len(rules) == 1, f"{code} has {len(rules)} {topic} rules"
+    return rules[0]
+
+
+# --- the bundled data ---------------------------------------------------------------------------
+
+
+def test_jurisdictions_are_the_50_states_and_dc() -> None:
+    assert len(JURISDICTIONS) == 51
+    assert "DC" in JURISDICTIONS and "US" not in JURISDICTIONS
+
+
+def test_every_bundled_file_loads() -> None:
+    rulesets = load_all()
+    assert next(iter(rulesets)) == "US"
+    assert set(rulesets) == {"US", *JURISDICTIONS}
+    for code, ruleset in rulesets.items():
+        assert ruleset.jurisdiction == code
+        assert ruleset.source == f"{code}.toml"
+        assert all(rule.jurisdiction == code for rule in ruleset.rules)
+
+
+@pytest.mark.parametrize("code", sorted(JURISDICTIONS))
+def test_every_state_covers_every_required_topic(code: str) -> None:
+    assert set(REQUIRED_TOPICS) <= load_jurisdiction(code).topics
+
+
+def test_federal_baseline() -> None:
+    us = load_jurisdiction("US")
+    assert set(FEDERAL_REQUIRED_TOPICS) <= us.topics
+    assert re.fullmatch(r"\d{4}\.\d{1,2}\.\d+", dataset_version())
+    assert us.dataset_version == dataset_version() == "2026.11.0"
+    hipaa = us.rule("US.record_retention.hipaa_documentation").value
+    assert isinstance(hipaa, RecordRetention)
+    assert (hipaa.adult_years, hipaa.counted_from) == (6, "creation")
+    crisis = us.rule("US.crisis_resources.988")
+    assert crisis.confidence == "primary"
+    assert "988" in describe_value(crisis.value)
+    assert us.rule("US.recording.federal_wiretap").value == Recording(consent="one_party")
+
+
+def test_the_bundled_data_passes_the_check() -> None:
+    report = check_rules(TODAY)
+    assert report.ok, [str(finding) for finding in report.errors]
+    assert report.dataset_version == "2026.11.0"
+    assert {summary.jurisdiction for summary in report.summaries} == {"US", *JURISDICTIONS}
+    total = sum(len(ruleset.rules) for ruleset in load_all().values())
+    assert sum(summary.total for summary in report.summaries) == total
+
+
+def test_every_rule_is_stale_two_years_on() -> None:
+    report = check_rules(date(2028, 1, 1))
+    total = sum(len(ruleset.rules) for ruleset in load_all().values())
+    stale = [finding for finding in report.warnings if finding.code == "stale"]
+    assert len(stale) == total
+    assert report.ok  # staleness warns, it does not fail the check
+
+
+def test_nothing_is_stale_with_a_generous_limit() -> None:
+    report = check_rules(date(2028, 1, 1), max_age_days=3650)
+    assert not [finding for finding in report.warnings if finding.code == "stale"]
+
+
+def test_unverified_rules_are_reported_as_warnings() -> None:
+    report = check_rules(TODAY)
+    unverified = {finding.rule_id for finding in report.warnings if finding.code == "unverified"}
+    expected = {rule.id for rs in load_all().values() for rule in rs.rules if rule.confidence == "unverified"}
+    assert unverified == expected
+    assert "US-MS.record_retention" in unverified
+
+
+def test_every_sourced_rule_has_a_citation_and_primary_rules_cite_primary_text() -> None:
+    for ruleset in load_all().values():
+        for rule in ruleset.rules:
+            if rule.confidence != "unverified":
+                assert rule.citations, rule.id
+            if rule.confidence == "primary":
+                assert any(c.source_type != "secondary" for c in rule.citations), rule.id
+            assert rule.last_reviewed == TODAY
+            for citation in rule.citations:
+                assert citation.url.startswith(("https://", "http://"))
+                assert citation.retrieved_on in (None, TODAY)
+
+
+def test_unknown_effective_dates_are_explained() -> None:
+    for ruleset in load_all().values():
+        for rule in ruleset.rules:
+            if rule.effective_date is None:
+                assert rule.notes, rule.id
+
+
+def test_conservative_defaults_where_nothing_was_verified() -> None:
+    for ruleset in load_all().values():
+        for rule in ruleset.rules:
+            if rule.confidence != "unverified":
+                continue
+            value = rule.value
+            if isinstance(value, MinorConsent):
+                assert value.self_consent_age is None, rule.id
+            elif isinstance(value, TelehealthConsent):
+                assert (value.form, value.documented) == ("written", True), rule.id
+            elif isinstance(value, Recording):
+                assert value.consent == "all_party", rule.id
+            elif isinstance(value, Licensure):
+                assert value.location_rule == "both_locations", rule.id
+            if not rule.citations:
+                assert "conservative default" in rule.notes, rule.id
+
+
+def test_duty_to_warn_is_classified_for_every_state() -> None:
+    for code in JURISDICTIONS:
+        rule = one(code, "duty_to_warn")
+        assert isinstance(rule.value, DutyToWarn)
+        assert rule.value.kind in ("mandatory", "permissive", "none")
+        assert rule.confidence in ("primary", "secondary")
+
+
+def test_the_ten_priority_states_have_primary_rules() -> None:
+    for code in VERIFIED_STATES:
+        confidences = [rule.confidence for rule in load_jurisdiction(code).rules]
+        assert "primary" in confidences, code
+
+
+# --- values verified in primary text -------------------------------------------------------------
+
+
+def test_mississippi() -> None:
+    minor = one("MS", "minor_consent")
+    assert minor.confidence == "primary"
+    assert isinstance(minor.value, MinorConsent)
+    assert (minor.value.age_of_majority, minor.value.self_consent_age) == (18, None)
+    assert minor.pending  # HB 1100 / HB 1155
+    duty = one("MS", "duty_to_warn")
+    assert duty.value == DutyToWarn(kind="mandatory", basis="statute")
+    assert duty.effective_date == date(2023, 7, 1)
+    assert any("may communicate" in conflict.says for conflict in duty.conflicts)
+    assert any("41-21-97" in citation.cite for citation in duty.citations)
+    training = one("MS", "telehealth_training")
+    assert training.value == TelehealthTraining(hours=9, profession="LPC (Licensed Professional Counselor)")
+    licensure = one("MS", "licensure").value
+    assert isinstance(licensure, Licensure) and licensure.location_rule == "both_locations"
+    assert one("MS", "record_retention").confidence == "unverified"
+
+
+def test_california() -> None:
+    minor = one("CA", "minor_consent")
+    assert isinstance(minor.value, MinorConsent)
+    assert minor.value.self_consent_age == 12 and minor.confidence == "primary"
+    assert minor.effective_date == date(2024, 7, 1)
+    consent = one("CA", "telehealth_consent").value
+    assert consent == TelehealthConsent(
+        form="either",
+        documented=True,
+        per_session_checks=("identity", "location"),
+        notes_for_clinician=consent.notes_for_clinician,  # type: ignore[union-attr]
+    )
+    assert one("CA", "recording").value == Recording(consent="all_party")
+    retention = one("CA", "record_retention").value
+    assert isinstance(retention, RecordRetention)
+    assert (retention.adult_years, retention.minor_years_past_majority) == (7, 7)
+    notice = one("CA", "board_notice").value
+    assert isinstance(notice, BoardNotice) and notice.required
+    assert notice.boards[0].name == "Board of Behavioral Sciences"
+    assert notice.prescribed_text is None  # the web address in the statute was not legible
+
+
+def test_texas() -> None:
+    notice = one("TX", "board_notice")
+    assert notice.confidence == "primary"
+    assert isinstance(notice.value, BoardNotice) and notice.value.required
+    assert notice.value.boards[0].name == "Texas Behavioral Health Executive Council"
+    assert notice.value.prescribed_text is None  # the statement is an attached graphic, not read
+    retention = one("TX", "record_retention").value
+    assert isinstance(retention, RecordRetention)
+    assert (retention.adult_years, retention.minor_years_past_majority) == (7, 5)
+    assert one("TX", "duty_to_warn").value == DutyToWarn(kind="permissive", basis="statute")
+    minor = one("TX", "minor_consent").value
+    assert isinstance(minor, MinorConsent) and minor.self_consent_age is None
+    assert "32.004" in (minor.scope or "")
+
+
+def test_new_york() -> None:
+    minor = one("NY", "minor_consent").value
+    assert isinstance(minor, MinorConsent) and minor.self_consent_age is None
+    assert "OMH" in (minor.scope or "")
+    retention = one("NY", "record_retention").value
+    assert isinstance(retention, RecordRetention) and retention.adult_years == 6
+    assert one("NY", "recording").value == Recording(consent="one_party")
+    assert one("NY", "duty_to_warn").conflicts
+
+
+def test_florida() -> None:
+    minor = one("FL", "minor_consent").value
+    assert isinstance(minor, MinorConsent)
+    assert (minor.self_consent_age, minor.per_week_cap) == (13, 2)
+    assert "medication" in minor.excludes
+    duty = one("FL", "duty_to_warn")
+    assert duty.value == DutyToWarn(kind="mandatory", basis="statute") and duty.conflicts
+
+
+def test_ohio() -> None:
+    minor = one("OH", "minor_consent")
+    assert minor.confidence == "primary"
+    assert isinstance(minor.value, MinorConsent)
+    value = minor.value
+    assert (value.self_consent_age, value.session_cap, value.day_cap) == (14, 6, 30)
+    assert value.excludes == ("medication",)
+    assert any("172" in pending.description for pending in minor.pending)
+    assert one("OH", "telehealth_consent").conflicts  # older rule text vs current teletherapy rule
+
+
+def test_pennsylvania_illinois_washington_georgia() -> None:
+    pa = one("PA", "minor_consent").value
+    assert isinstance(pa, MinorConsent) and pa.self_consent_age == 14
+    pa_retention = one("PA", "record_retention").value
+    assert isinstance(pa_retention, RecordRetention)
+    assert (pa_retention.adult_years, pa_retention.counted_from) == (5, "last_service")
+    il = one("IL", "minor_consent").value
+    assert isinstance(il, MinorConsent) and (il.self_consent_age, il.session_cap) == (12, 8)
+    assert one("IL", "duty_to_warn").value == DutyToWarn(kind="permissive", basis="statute")
+    wa = one("WA", "minor_consent")
+    assert isinstance(wa.value, MinorConsent) and wa.value.self_consent_age == 13
+    assert wa.confidence == "primary"
+    assert any("71.34.530" in citation.cite for citation in wa.citations)
+    assert one("WA", "recording").value == Recording(consent="all_party")
+    assert one("GA", "telehealth_training").value == TelehealthTraining(
+        hours=6, profession="LPC, social worker, MFT (including associates)"
+    )
+    assert one("GA", "recording").value == Recording(consent="one_party")
+
+
+# --- the public API ----------------------------------------------------------------------------
+
+
+def test_load_jurisdiction_normalises_and_rejects_codes() -> None:
+    assert load_jurisdiction(" ms ") is load_jurisdiction("MS")
+    with pytest.raises(RulesError, match="unknown jurisdiction"):
+        load_jurisdiction("XX")
+    assert issubclass(RulesError, ConsentKitError)
+
+
+def test_rule_lookup_by_id() -> None:
+    ms = load_jurisdiction("MS")
+    assert ms.rule("US-MS.minor_consent").topic == "minor_consent"
+    with pytest.raises(KeyError):
+        ms.rule("US-MS.nothing")
+
+
+def test_format_rule_table() -> None:
+    ohio = load_jurisdiction("OH")
+    rows = format_rule_table(ohio)
+    assert len(rows) == len(ohio.rules)
+    assert all(len(row) == len(RULE_TABLE_HEADER) for row in rows)
+    minor = next(row for row in rows if row[0] == "US-OH.minor_consent")
+    assert "self_consent_age=14; session_cap=6; day_cap=30" in minor[2]
+    assert minor[3] == "primary" and "5122.04" in minor[4] and minor[5] == "2026-11-27"
+    retention = next(row for row in rows if row[1] == "record_retention")
+    assert retention[4] == "—"
+
+
+def test_describe_value_shortens_long_text() -> None:
+    value = MinorConsent(age_of_majority=18, scope="x" * 200)
+    summary = describe_value(value)
+    assert summary.startswith("age_of_majority=18; scope=")
+    assert summary.endswith("…") and len(summary) < 100
+
+
+# --- schema problems in data files ---------------------------------------------------------------
+
+DEFAULT_VALUES = {
+    "telehealth_consent": 'form = "written"\ndocumented = true',
+    "minor_consent": "age_of_majority = 18",
+    "duty_to_warn": 'kind = "unclear"',
+    "board_notice": "required = false",
+    "record_retention": 'adult_years = 7\nminor_years_past_majority = 7\nfrom = "termination"',
+    "recording": 'consent = "all_party"',
+    "licensure": (
+        'location_rule = "both_locations"\n[rules.value.compacts]\npsypact = false\ncounseling = false\n'
+        "social_work = false"
+    ),
+}
+
+
+def rule_toml(
+    topic: str,
+    value: str | None = None,
+    *,
+    code: str = "MS",
+    rule_id: str | None = None,
+    confidence: str = "unverified",
+    extra: str = "",
+    tail: str = "",
+) -> str:
+    rule_id = rule_id or f"US-{code}.{topic}"
+    return (
+        f'\n[[rules]]\nid = "{rule_id}"\ntopic = "{topic}"\neffective_date = "unknown"\n'
+        f'last_reviewed = "2026-11-27"\nreviewed_by = "test"\nconfidence = "{confidence}"\n'
+        f'notes = "conservative default; source not yet reviewed"\n{extra}'
+        f"[rules.value]\n{DEFAULT_VALUES.get(topic, '') if value is None else value}\n{tail}"
+    )
+
+
+def write_state(
+    tmp_path: Path,
+    body: str,
+    *,
+    code: str = "MS",
+    name: str = "Mississippi",
+    topics: tuple[str, ...] = REQUIRED_TOPICS,
+    filename: str | None = None,
+) -> Path:
+    text = (
+        f'jurisdiction = "{code}"\nname = "{name}"\n'
+        + "".join(rule_toml(t, code=code) for t in topics)
+        + body
+    )
+    path = tmp_path / (filename or f"{code}.toml")
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+CITATION = (
+    '[[rules.citations]]\ncite = "Miss. Code Ann. § 41-41-203(a)"\nurl = "https://example.org/41-41-203"\n'
+    'source_type = "{source_type}"\nretrieved_on = "2026-11-27"\n'
+)
+
+
+def check(path: Path) -> Any:
+    return check_rules(TODAY, paths=[path])
+
+
+def test_a_valid_minimal_file_loads_and_checks(tmp_path: Path) -> None:
+    path = write_state(tmp_path, "")
+    ruleset = load_ruleset_file(path)
+    assert isinstance(ruleset, RuleSet) and len(ruleset.rules) == len(REQUIRED_TOPICS)
+    report = check(path)
+    assert report.ok
+    assert {finding.code for finding in report.warnings} == {"unverified"}
+
+
+def test_unknown_topic(tmp_path: Path) -> None:
+    path = write_state(tmp_path, rule_toml("weather", "sunny = true"))
+    with pytest.raises(RulesError, match=r"MS\.toml, rule US-MS\.weather, topic: unknown topic"):
+        load_ruleset_file(path)
+    (error,) = check(path).errors
+    assert (error.code, error.rule_id, error.field) == ("schema", "US-MS.weather", "topic")
+
+
+def test_unknown_value_key(tmp_path: Path) -> None:
+    path = write_state(
+        tmp_path,
+        rule_toml("minor_consent", "age_of_majority = 18\nsessions_cap = 6", rule_id="US-MS.minor_consent.x"),
+    )
+    with pytest.raises(RulesError, match=r"rule US-MS\.minor_consent\.x, value\.sessions_cap: unknown field"):
+        load_ruleset_file(path)
+    (error,) = check(path).errors
+    assert error.field == "value.sessions_cap"
+
+
+def test_bad_value(tmp_path: Path) -> None:
+    body = rule_toml(
+        "minor_consent", "age_of_majority = 18\nsession_cap = 6", rule_id="US-MS.minor_consent.cap"
+    )
+    (error,) = check(write_state(tmp_path, body)).errors
+    assert error.field == "value.session_cap"
+    assert "self_consent_age" in error.message
+
+
+def test_bad_date(tmp_path: Path) -> None:
+    body = rule_toml("recording", rule_id="US-MS.recording.x").replace("2026-11-27", "2026-13-40")
+    path = write_state(tmp_path, body)
+    with pytest.raises(RulesError, match=r"rule US-MS\.recording\.x, last_reviewed: must be a date"):
+        load_ruleset_file(path)
+
+
+def test_missing_last_reviewed(tmp_path: Path) -> None:
+    body = rule_toml("recording", rule_id="US-MS.recording.x").replace('last_reviewed = "2026-11-27"\n', "")
+    (error,) = check(write_state(tmp_path, body)).errors
+    assert (error.code, error.field) == ("missing-last-reviewed", "last_reviewed")
+
+
+def test_primary_without_citation_is_an_error(tmp_path: Path) -> None:
+    path = write_state(tmp_path, rule_toml("recording", rule_id="US-MS.recording.x", confidence="primary"))
+    load_ruleset_file(path)  # the file is well formed; the check refuses it
+    report = check(path)
+    assert not report.ok
+    (error,) = report.errors
+    assert (error.code, error.rule_id) == ("missing-citation", "US-MS.recording.x")
+
+
+def test_secondary_without_citation_is_an_error(tmp_path: Path) -> None:
+    report = check(
+        write_state(tmp_path, rule_toml("recording", rule_id="US-MS.recording.x", confidence="secondary"))
+    )
+    assert [error.code for error in report.errors] == ["missing-citation"]
+
+
+def test_primary_citing_only_secondary_sources_is_an_error(tmp_path: Path) -> None:
+    body = rule_toml(
+        "recording",
+        rule_id="US-MS.recording.x",
+        confidence="primary",
+        tail=CITATION.format(source_type="secondary"),
+    )
+    assert [error.code for error in check(write_state(tmp_path, body)).errors] == [
+        "primary-without-primary-source"
+    ]
+    body = rule_toml(
+        "recording",
+        rule_id="US-MS.recording.y",
+        confidence="primary",
+        tail=CITATION.format(source_type="statute"),
+    )
+    assert check(write_state(tmp_path, body)).ok
+
+
+def test_unverified_without_citation_is_only_a_warning(tmp_path: Path) -> None:
+    report = check(write_state(tmp_path, ""))
+    assert report.ok
+    assert all(finding.code == "unverified" for finding in report.warnings)
+
+
+def test_missing_required_topic(tmp_path: Path) -> None:
+    path = write_state(tmp_path, "", topics=tuple(t for t in REQUIRED_TOPICS if t != "recording"))
+    (error,) = check(path).errors
+    assert error.code == "missing-topic" and "recording" in error.message
+
+
+def test_duplicate_id(tmp_path: Path) -> None:
+    (error,) = check(write_state(tmp_path, rule_toml("recording"))).errors
+    assert (error.code, error.rule_id) == ("duplicate-id", "US-MS.recording")
+
+
+def test_id_must_match_jurisdiction_and_topic(tmp_path: Path) -> None:
+    report = check(write_state(tmp_path, rule_toml("recording", rule_id="US-TX.recording.x")))
+    assert [(e.code, e.field) for e in report.errors] == [("schema", "id")]
+    report = check(write_state(tmp_path, rule_toml("recording", rule_id="US-MS.licensure.x")))
+    assert [(e.code, e.field) for e in report.errors] == [("schema", "id")]
+
+
+def test_unknown_effective_date_needs_notes(tmp_path: Path) -> None:
+    body = rule_toml("recording", rule_id="US-MS.recording.x").replace(
+        'notes = "conservative default; source not yet reviewed"\n', ""
+    )
+    (error,) = check(write_state(tmp_path, body)).errors
+    assert error.field == "effective_date"
+
+
+def test_retention_start_is_spelled_from(tmp_path: Path) -> None:
+    body = rule_toml(
+        "record_retention",
+        'adult_years = 7\ncounted_from = "termination"',
+        rule_id="US-MS.record_retention.x",
+    )
+    messages = {(e.field, e.message) for e in check(write_state(tmp_path, body)).errors}
+    assert ("value.counted_from", "unknown field") in messages
+
+
+def test_pending_changes_and_unread_citations_warn(tmp_path: Path) -> None:
+    tail = CITATION.format(source_type="statute").replace('"2026-11-27"', '"unknown"')
+    tail += '[[rules.pending]]\ndescription = "HB 1 would change this"\n'
+    body = rule_toml("recording", rule_id="US-MS.recording.x", confidence="primary", tail=tail)
+    report = check(write_state(tmp_path, body))
+    assert report.ok
+    codes = {finding.code for finding in report.warnings if finding.rule_id == "US-MS.recording.x"}
+    assert codes == {"pending", "citation-not-retrieved"}
+
+
+def test_reviewed_in_the_future_is_an_error(tmp_path: Path) -> None:
+    body = rule_toml("recording", rule_id="US-MS.recording.x").replace("2026-11-27", "2027-01-01")
+    assert [e.code for e in check(write_state(tmp_path, body)).errors] == ["reviewed-in-future"]
+
+
+def test_file_level_problems(tmp_path: Path) -> None:
+    broken = tmp_path / "MS.toml"
+    broken.write_text("jurisdiction = [", encoding="utf-8")
+    with pytest.raises(RulesError, match=r"MS\.toml: not valid TOML"):
+        load_ruleset_file(broken)
+    renamed = write_state(tmp_path, "", filename="TX.toml")
+    (error,) = check(renamed).errors
+    assert "named for TX" in error.message
+    wrong_name = write_state(tmp_path, "", name="Missisippi")
+    assert [(e.field, e.code) for e in check(wrong_name).errors] == [("name", "schema")]
+    assert [e.code for e in check(tmp_path / "NOPE.toml").errors] == ["missing-file"]
+    with pytest.raises(RulesError, match="cannot read file"):
+        load_ruleset_file(tmp_path / "NOPE.toml")
+
+
+def test_only_the_federal_file_carries_a_version(tmp_path: Path) -> None:
+    path = write_state(tmp_path, "")
+    path.write_text('dataset_version = "2026.11.0"\n' + path.read_text(encoding="utf-8"), encoding="utf-8")
+    assert [e.field for e in check(path).errors] == ["dataset_version"]
+
+
+def test_all_problems_of_a_file_are_reported(tmp_path: Path) -> None:
+    body = rule_toml("weather") + rule_toml("recording", 'consent = "some"', rule_id="US-MS.recording.x")
+    report = check(write_state(tmp_path, body))
+    assert {(e.rule_id, e.field) for e in report.errors} == {
+        ("US-MS.weather", "topic"),
+        ("US-MS.recording.x", "value.consent"),
+    }
+
+
+def test_check_rejects_a_negative_age_limit() -> None:
+    with pytest.raises(ValueError, match="max_age_days"):
+        check_rules(TODAY, max_age_days=-1)
+
+
+# --- property: outside input never escapes as anything but problems ------------------------------
+
+leaf = st.one_of(st.none(), st.booleans(), st.integers(-5, 40), st.text(max_size=8), st.dates())
+json_like = st.recursive(
+    leaf,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    topic=st.sampled_from([*REQUIRED_TOPICS, "crisis_resources", "telehealth_training", "bogus"]),
+    value=json_like,
+    confidence=st.one_of(st.sampled_from(["primary", "secondary", "unverified"]), leaf),
+    effective=leaf,
+)
+def test_parse_ruleset_reports_problems_instead_of_raising(
+    topic: str, value: Any, confidence: Any, effective: Any
+) -> None:
+    data = {
+        "jurisdiction": "MS",
+        "name": "Mississippi",
+        "rules": [
+            {
+                "id": f"US-MS.{topic}.p",
+                "topic": topic,
+                "value": value,
+                "confidence": confidence,
+                "effective_date": effective,
+                "last_reviewed": "2026-11-27",
+                "reviewed_by": "test",
+                "notes": "n",
+            }
+        ],
+    }
+    ruleset, problems = parse_ruleset(data, source="MS.toml")
+    assert ruleset is not None
+    assert len(ruleset.rules) + (1 if problems else 0) == 1
+    for problem in problems:
+        assert problem.source == "MS.toml" and problem.rule_id == f"US-MS.{topic}.p"

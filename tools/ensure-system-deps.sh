@@ -1,0 +1,30 @@
+#!/bin/sh
+# Make sure the system programs consentkit needs are present: LibreOffice Writer (headless),
+# metric-compatible fonts, qpdf and poppler (used by the tests to check PDFs independently).
+# Installs them with apt-get when run as root on Debian/Ubuntu; otherwise prints the command.
+set -eu
+PACKAGES="libreoffice-writer-nogui fonts-crosextra-carlito fonts-crosextra-caladea fonts-liberation2 fonts-dejavu-core qpdf poppler-utils"
+missing=""
+command -v soffice >/dev/null 2>&1 || [ -n "${CONSENTKIT_SOFFICE:-}" ] || missing="$missing soffice"
+command -v qpdf >/dev/null 2>&1 || missing="$missing qpdf"
+command -v pdffonts >/dev/null 2>&1 || missing="$missing pdffonts"
+if command -v fc-list >/dev/null 2>&1; then
+  for font in "Liberation Sans" "Carlito" "DejaVu Sans"; do
+    fc-list | grep -q "$font" || missing="$missing font:$font"
+  done
+else
+  missing="$missing fontconfig"
+fi
+[ -z "$missing" ] && exit 0
+echo "consentkit setup: missing:$missing"
+if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  echo "consentkit setup: installing with apt-get: $PACKAGES"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends $PACKAGES >/dev/null
+  exit 0
+fi
+echo "consentkit setup: run this, then try again:"
+echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends $PACKAGES"
+echo "(macOS: brew install --cask libreoffice && brew install qpdf poppler; or set CONSENTKIT_SOFFICE to soffice)"
+exit 1
