@@ -63,6 +63,7 @@ def _passthrough(value: Any, _type: Any) -> Any:
 # name the field on failure; cattrs only shapes the nesting and rejects unknown keys.
 for _leaf in (str, int, bool, Decimal, date, Phone, Money, Device, Connection, ServiceType, Population, Compact):
     _converter.register_structure_hook(_leaf, _passthrough)
+_converter.register_structure_hook_func(lambda t: t == dict[str, Any], _passthrough)
 
 
 def _describe(exc: BaseException, path: tuple[str, ...]) -> Iterator[tuple[str, str]]:

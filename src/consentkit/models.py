@@ -42,6 +42,8 @@ __all__ = [
     "Platform",
     "Population",
     "Practice",
+    "RuleOverride",
+    "RulePolicy",
     "ServiceType",
     "Supervisor",
 ]
@@ -452,6 +454,48 @@ def _populations(value: object) -> object:
     return items
 
 
+_RULE_ID = re.compile(r"^US(-[A-Z]{2})?\.[a-z_]+(\.[a-z0-9_]+)?$")
+
+
+@frozen(kw_only=True)
+class RuleOverride:
+    """A practice's decision to replace one state rule's value, with who approved it and why.
+
+    ``value`` has the shape of the rule's value in the rule data (see ``docs/state-rules.md``);
+    it is checked against the rule's topic when rules are resolved. Overrides are recorded in the
+    manifest and the audit record.
+    """
+
+    rule_id: str = field(converter=_strip)
+    value: dict[str, Any] = field()
+    reason: str = field(converter=_strip, validator=_non_empty)
+    approved_by: str = field(converter=_strip, validator=_non_empty)
+    approved_on: date = field(converter=_to_date, validator=_is_date)
+    attorney_reviewed: bool = field(default=False, converter=_to_bool, validator=_is_bool)
+
+    @rule_id.validator
+    def _check_id(self, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, str) or not _RULE_ID.match(value):
+            raise FieldValueError("rule_id", "not a rule id like US-MS.minor_consent")
+
+    @value.validator
+    def _check_value(self, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, dict):
+            raise FieldValueError("value", "must be a table of the rule's value fields")
+
+
+@frozen(kw_only=True)
+class RulePolicy:
+    """How strictly a practice treats old or unverified state rules.
+
+    By default both produce warnings (in the CLI and the manifest); a practice can make them errors.
+    """
+
+    max_age_days: int = field(default=365, converter=_to_int, validator=_non_negative_int)
+    stale_is_error: bool = field(default=False, converter=_to_bool, validator=_is_bool)
+    unverified_is_error: bool = field(default=False, converter=_to_bool, validator=_is_bool)
+
+
 @frozen(kw_only=True)
 class Practice:
     """A counseling or therapy practice that sees clients by video."""
@@ -491,6 +535,8 @@ class Practice:
         converter=_strip,
         validator=_non_empty,
     )
+    rule_overrides: tuple[RuleOverride, ...] = field(default=(), converter=_to_tuple)
+    rule_policy: RulePolicy = field(factory=RulePolicy)
 
     @clinicians.validator
     def _check_clinicians(self, attribute: attrs.Attribute[Any], value: tuple[Clinician, ...]) -> None:

@@ -22,10 +22,12 @@ import attrs
 from . import __version__
 from ._files import DIR_MODE, atomic_write, replace_dir, sha256_file
 from .assemble import merge_pdfs, page_count
-from .errors import OutputExistsError, PacketError
+from .errors import InputError, OutputExistsError, PacketError
 from .models import Client, Practice
 from .rendering import RenderedDocument, RuleSlots, TemplateSet, build_context, load_template_set, render_docx
+from .rendering._slots import slots_from_rules
 from .rendering._templates import available_locales
+from .rules._resolve import resolve_rules
 
 if TYPE_CHECKING:
     from .convert import Converter
@@ -138,6 +140,7 @@ def stage_packet(
     rules: RuleSlots | None = None,
     template_ids: Sequence[str] | None = None,
     renderer: DocxRenderer | None = None,
+    state_rules: bool = True,
 ) -> StagedPacket:
     """Render a client's DOCX documents into a staging folder beside ``out_dir``.
 
@@ -145,7 +148,8 @@ def stage_packet(
     generation passes a compile-once renderer with the same output).
 
     Raises:
-        InputError, TemplateError, OutputExistsError, PacketError: as for :func:`render_packet`.
+        InputError, TemplateError, OutputExistsError, PacketError, JurisdictionError, RulesError:
+            as for :func:`render_packet`.
     """
     out_dir = Path(out_dir)
     now = now or datetime.now(UTC)
@@ -162,6 +166,16 @@ def stage_packet(
     if not templates:
         raise PacketError("no templates selected")
     _check_target(out_dir)
+    rules_record: dict[str, Any] | None = None
+    if rules is None and state_rules:
+        try:
+            clinician = practice.clinician(client.clinician_id)
+        except ValueError as exc:
+            raise InputError("no clinician of the practice has this id", field="clinician_id") from exc
+        resolved = resolve_rules(practice, clinician, client, on)
+        rules = slots_from_rules(resolved, template_set)
+        rules_record = resolved.to_record()
+        warnings.extend(resolved.warnings)
     context = build_context(practice, client, templates=template_set, on=on, packet_id=packet_id, rules=rules)
     signer_keys = {s["key"] for s in context["signers"]}
     out_dir.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
@@ -213,6 +227,7 @@ def stage_packet(
         "state": client.session_address.state,
         "minor": context["client"]["is_minor"],
         "signers": [{"key": s["key"], "role": s["role"]} for s in context["signers"]],
+        "rules": rules_record,
         "documents": documents,
         "warnings": warnings,
     }
@@ -270,6 +285,7 @@ def render_packet(
     converter: Converter | None = None,
     rules: RuleSlots | None = None,
     template_ids: Sequence[str] | None = None,
+    state_rules: bool = True,
 ) -> RenderResult:
     """Render, convert and merge one client's packet into ``out_dir``.
 
@@ -284,17 +300,24 @@ def render_packet(
         now: the generation time recorded in the manifest (default: now, UTC).
         packet_id: the packet's id (default: a new random UUID).
         converter: the DOCX to PDF converter (default: a private LibreOffice for this call).
-        rules: the state-rule clauses (default: neutral clauses of the template set).
+        rules: explicit state-rule clauses; by default they are resolved from the state rule data
+            for the state where the client is during sessions (see :mod:`consentkit.rules`).
         template_ids: render only these templates of the set.
+        state_rules: with ``False`` (and no ``rules``), use the template set's neutral clauses
+            and skip the jurisdiction check.
 
     Raises:
         InputError: the client's data does not fit the packet.
         TemplateError: a template failed to render.
         ConversionError: LibreOffice failed.
         OutputExistsError: ``out_dir`` must not be replaced.
+        JurisdictionError: the clinician holds no license or privilege for the client's location.
+        RulesError: the practice's rule policy refuses a stale or unverified rule, or an override
+            is malformed.
     """
     staged = stage_packet(practice, client, out_dir, template_set=template_set, language=language, on=on,
-                          now=now, packet_id=packet_id, rules=rules, template_ids=template_ids)
+                          now=now, packet_id=packet_id, rules=rules, template_ids=template_ids,
+                          state_rules=state_rules)
     try:
         if converter is None:
             from .convert import LibreOfficeConverter

@@ -38,6 +38,7 @@ class RuleSlots:
     crisis_lines: tuple[tuple[str, str], ...] = ()
     notices: tuple[str, ...] = ()
     age_of_majority: int = 18
+    sources: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def defaults(cls, state: str, templates: TemplateSet) -> RuleSlots:
@@ -244,6 +245,8 @@ def build_context(
             "recording": slots.recording,
             "crisis_lines": [{"name": name, "contact": contact} for name, contact in slots.crisis_lines],
             "notices": list(slots.notices),
+            "age_of_majority": slots.age_of_majority,
+            "sources": [{"rule": rule, "cite": cite} for rule, cite in slots.sources],
         },
         "signers": [attrs.asdict(s) for s in signers],
         "_packet": {"packet_id": packet_id, "date": format_date(on, locale), "locale": locale},

@@ -1,0 +1,138 @@
+"""Turn resolved state rules into the clauses a template shows, in the template set's language.
+
+The sentences live in the set's ``clauses.toml`` (section ``[rules]``); this module only chooses
+which sentence applies and fills its ``{placeholders}``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from ..errors import TemplateError
+from ..formatting import format_list
+from ..models import US_STATES
+from ..rules._model import (
+    BoardNotice,
+    CrisisResources,
+    DutyToWarn,
+    MinorConsent,
+    RecordRetention,
+    Recording,
+    TelehealthConsent,
+)
+from ..rules._resolve import ResolvedRules
+from ._context import RuleSlots
+from ._templates import TemplateSet
+
+__all__ = ["slots_from_rules"]
+
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+def _clause(templates: TemplateSet, key: str, **values: object) -> str:
+    try:
+        text = str(templates.clauses["rules"][key])
+    except KeyError as exc:
+        raise TemplateError(f"clauses.toml lacks rules.{key}", template=templates.locale) from exc
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise TemplateError(f"rules.{key} uses an unknown placeholder {{{name}}}", template=templates.locale)
+        return str(values[name])
+
+    return _PLACEHOLDER.sub(fill, text)
+
+
+def _minor(resolved: ResolvedRules, templates: TemplateSet, state: str) -> str:
+    rule = resolved.minor_consent
+    if not resolved.minor_self_consent or rule.self_consent_age is None:
+        return _clause(templates, "minor_guardian", state=state, majority=rule.age_of_majority)
+    limits = ""
+    if rule.session_cap:
+        limits += _clause(templates, "minor_self_sessions", n=rule.session_cap)
+    if rule.day_cap:
+        limits += _clause(templates, "minor_self_days", n=rule.day_cap)
+    if rule.per_week_cap:
+        limits += _clause(templates, "minor_self_week", n=rule.per_week_cap)
+    excludes = ""
+    if rule.excludes:
+        excludes = _clause(templates, "minor_self_excludes", items=format_list(list(rule.excludes), templates.locale))
+    return _clause(templates, "minor_self", state=state, age=rule.self_consent_age, limits=limits, excludes=excludes)
+
+
+def _retention(values: Mapping[str, object], federal: Mapping[str, object], templates: TemplateSet,
+               majority: int) -> str:
+    state_rule = values.get("record_retention")
+    floor = federal.get("record_retention")
+    years = [r.adult_years for r in (state_rule, floor) if isinstance(r, RecordRetention) and r.adult_years]
+    if not years:
+        return templates.default("retention")
+    start = state_rule.counted_from if isinstance(state_rule, RecordRetention) else "termination"
+    text = _clause(templates, "retention_adult", years=max(years), start=_clause(templates, f"retention_start_{start}"))
+    if isinstance(state_rule, RecordRetention):
+        if state_rule.minor_years_past_majority is not None:
+            text += _clause(templates, "retention_minor_years", years=state_rule.minor_years_past_majority,
+                            majority=majority)
+        elif state_rule.minor_rule:
+            text += _clause(templates, "retention_minor_rule", rule=state_rule.minor_rule)
+    return text
+
+
+def slots_from_rules(resolved: ResolvedRules, templates: TemplateSet) -> RuleSlots:
+    """The template's rule slots for ``resolved``, worded from ``templates``' clauses.
+
+    Raises:
+        TemplateError: the set's ``clauses.toml`` lacks a sentence or uses an unknown placeholder.
+    """
+    state = US_STATES[resolved.state]
+    values = resolved.values
+    defaults = RuleSlots.defaults(resolved.state, templates)
+    duty = values.get("duty_to_warn")
+    kind = duty.kind if isinstance(duty, DutyToWarn) else "unclear"
+    duty_text = _clause(templates, f"duty_{'unclear' if kind == 'none' else kind}", state=state)
+    board = values.get("board_notice")
+    board_text = ""
+    if isinstance(board, BoardNotice) and board.required:
+        if board.prescribed_text:
+            board_text = board.prescribed_text
+        else:
+            parts = []
+            for entry in board.boards:
+                contact = ", ".join(x for x in (entry.phone, entry.website, entry.address) if x)
+                parts.append(_clause(templates, "board_generic", board=entry.name,
+                                     contact=f" ({contact})" if contact else ""))
+            board_text = " ".join(parts)
+    recording = values.get("recording")
+    consent = recording.consent if isinstance(recording, Recording) else "all_party"
+    recording_text = _clause(templates, f"recording_{consent}", state=state)
+    lines = list(defaults.crisis_lines)
+    state_crisis = values.get("crisis_resources")
+    if isinstance(state_crisis, CrisisResources):
+        lines.extend((line.name, line.contact) for line in state_crisis.lines)
+    notices: list[str] = []
+    consent_rule = values.get("telehealth_consent")
+    if isinstance(consent_rule, TelehealthConsent):
+        if consent_rule.per_session_checks:
+            checks = format_list([_clause(templates, f"check_{c}") for c in consent_rule.per_session_checks],
+                                 templates.locale)
+            notices.append(_clause(templates, "per_session_checks", checks=checks))
+        if consent_rule.form in ("verbal", "either"):
+            notices.append(_clause(templates, "consent_verbal"))
+    minor_rule = resolved.minor_consent
+    assert isinstance(minor_rule, MinorConsent)
+    return RuleSlots(
+        state=resolved.state,
+        minor_consent=_minor(resolved, templates, state),
+        minor_self_consent=resolved.minor_self_consent,
+        duty_to_warn=duty_text,
+        board_notice=board_text,
+        retention=_retention(values, resolved.federal, templates, minor_rule.age_of_majority),
+        recording=recording_text,
+        crisis_lines=tuple(lines),
+        notices=tuple(notices),
+        age_of_majority=minor_rule.age_of_majority,
+        sources=tuple((rule.id, cite) for rule in resolved.applied for cite in rule.citations[:1]
+                      if rule.jurisdiction == resolved.state),
+    )

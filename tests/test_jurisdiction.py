@@ -1,0 +1,205 @@
+"""State rules decide the clauses, the signers and whether a session may happen at all."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import attrs
+import pytest
+
+from consentkit import JurisdictionError, RulesError, render_packet
+from consentkit.models import Address, Client, License, Practice, RuleOverride, RulePolicy
+from consentkit.rendering import load_template_set
+from consentkit.rendering._slots import slots_from_rules
+from consentkit.rules._resolve import resolve_rules
+
+from .conftest import DOC_DATE, NOW
+
+TOWNS = {
+    "MS": ("Oxford", "38655"),
+    "WA": ("Seattle", "98101"),
+    "CA": ("Sacramento", "95814"),
+    "TX": ("Austin", "78701"),
+    "AR": ("Little Rock", "72201"),
+}
+
+
+def located(client: Client, state: str) -> Client:
+    city, zip_code = TOWNS[state]
+    return attrs.evolve(client, session_address=Address(line1="10 Test Street", city=city, state=state,
+                                                        postal_code=zip_code))
+
+
+@pytest.fixture(scope="module")
+def multistate(practice: Practice) -> Practice:
+    """The example practice whose first clinician also holds WA, CA and TX licenses."""
+    lead = practice.clinicians[0]
+    extra = tuple(License(state=s, license_type="LPC", number=f"{s}-1", expires=date(2028, 1, 1))
+                  for s in ("WA", "CA", "TX"))
+    return attrs.evolve(practice, clinicians=(attrs.evolve(lead, licenses=lead.licenses + extra),
+                                              *practice.clinicians[1:]))
+
+
+def text_of(pdf: Path) -> str:
+    out = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    return re.sub(r"\s+", " ", out)
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory, multistate: Practice,
+             example_clients: dict[str, Client], converter: object) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("states")
+    cases = {
+        "minor-MS": located(example_clients["minor"], "MS"),
+        "minor-WA": located(example_clients["minor"], "WA"),
+        "adult-CA": located(example_clients["adult"], "CA"),
+        "adult-TX": located(example_clients["adult"], "TX"),
+    }
+    folders = {}
+    for name, client in cases.items():
+        result = render_packet(multistate, client, out / name, on=DOC_DATE, now=NOW, packet_id=name,
+                               converter=converter)  # type: ignore[arg-type]
+        folders[name] = result.out_dir
+    return folders
+
+
+def places(folder: Path) -> dict[str, list[str]]:
+    manifest = json.loads((folder / "manifest.json").read_text())
+    return {d["id"]: d["signature_places"] for d in manifest["documents"]}
+
+
+@pytest.mark.libreoffice
+def test_minor_in_mississippi_needs_the_guardian(rendered: dict[str, Path]) -> None:
+    folder = rendered["minor-MS"]
+    assert "guardian-1" in places(folder)["informed_consent"]
+    assert "guardian-1" in places(folder)["telehealth_consent"]
+    text = text_of(folder / "packet.pdf")
+    assert "Under Mississippi law, a client under 18 needs the consent of a parent or legal guardian" in text
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["rules"]["guardian_required"] is True
+    assert manifest["rules"]["minor_self_consent"] is False
+
+
+@pytest.mark.libreoffice
+def test_minor_in_washington_may_consent_alone(rendered: dict[str, Path]) -> None:
+    folder = rendered["minor-WA"]
+    assert "guardian-1" not in places(folder)["informed_consent"]
+    assert "guardian-1" not in places(folder)["telehealth_consent"]
+    assert "client" in places(folder)["informed_consent"]
+    text = text_of(folder / "packet.pdf")
+    assert "Under Washington law, a minor aged 13 or older may consent to outpatient mental-health counseling" in text
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["rules"]["minor_self_consent"] is True
+    assert "US-WA.minor_consent" in {r["id"] for r in manifest["rules"]["applied"]}
+
+
+@pytest.mark.libreoffice
+def test_california_adult_gets_the_board_notice_text(rendered: dict[str, Path]) -> None:
+    text = text_of(rendered["adult-CA"] / "packet.pdf")
+    assert ("The Board of Behavioral Sciences receives and responds to complaints regarding services provided "
+            "within the scope of practice of professional clinical counselors.") in text
+    assert "(916) 574-7830" in text
+    assert "California requires the consent of everyone in a private conversation before it is recorded" in text
+
+
+@pytest.mark.libreoffice
+def test_texas_adult_gets_the_council_notice(rendered: dict[str, Path]) -> None:
+    text = text_of(rendered["adult-TX"] / "packet.pdf")
+    assert "Texas Behavioral Health Executive Council" in text
+    assert "Under Texas law" in text and "may warn that person" in text  # permissive duty to warn
+    mississippi = text_of(rendered["minor-MS"] / "packet.pdf")
+    assert "Executive Council" not in mississippi and "Board of Behavioral Sciences" not in mississippi
+
+
+def test_clinician_without_license_or_privilege_is_refused(practice: Practice, example_clients: dict[str, Client],
+                                                           tmp_path: Path) -> None:
+    client = located(example_clients["adult"], "AR")
+    with pytest.raises(JurisdictionError) as caught:
+        render_packet(practice, client, tmp_path / "refused", on=DOC_DATE)
+    message = str(caught.value)
+    assert "Dana Whitfield" in message and "Arkansas" in message and "no license or compact privilege" in message
+    assert not (tmp_path / "refused").exists()
+    assert not list(tmp_path.iterdir())  # no staging folder left behind
+
+
+def test_expired_license_is_refused_and_compact_privilege_is_accepted(practice: Practice,
+                                                                      example_clients: dict[str, Client]) -> None:
+    lead = practice.clinicians[0]
+    client = example_clients["adult"]
+    expired = attrs.evolve(lead, licenses=(attrs.evolve(lead.licenses[0], expires=date(2026, 1, 1)),))
+    with pytest.raises(JurisdictionError, match="expired on 2026-01-01"):
+        resolve_rules(practice, expired, client, DOC_DATE)
+    in_alabama = attrs.evolve(client, session_address=Address(line1="1 A St", city="Mobile", state="AL",
+                                                              postal_code="36602"))
+    resolved = resolve_rules(practice, lead, in_alabama, DOC_DATE)
+    assert "compact privilege" in resolved.authorization
+
+
+def test_conflicting_sources_are_resolved_protectively_and_said(practice: Practice,
+                                                                 example_clients: dict[str, Client]) -> None:
+    resolved = resolve_rules(practice, practice.clinicians[0], example_clients["adult"], DOC_DATE)
+    notes = [n for n in resolved.notes if n.startswith("US-MS.duty_to_warn")]
+    assert notes and "more protective" in " ".join(notes)
+    slots = slots_from_rules(resolved, load_template_set("en-US"))
+    assert "must take steps to protect" in slots.duty_to_warn
+
+
+def test_practice_override_is_applied_and_recorded(practice: Practice, example_clients: dict[str, Client],
+                                                   tmp_path: Path, converter: object) -> None:
+    override = RuleOverride(rule_id="US-MS.record_retention", value={"adult_years": 10, "from": "termination"},
+                            reason="practice keeps records ten years", approved_by="Dana Whitfield",
+                            approved_on=date(2026, 11, 1))
+    with_override = attrs.evolve(practice, rule_overrides=(override,))
+    result = render_packet(with_override, example_clients["adult"], tmp_path / "p", on=DOC_DATE,
+                           converter=converter, template_ids=["informed_consent"])  # type: ignore[arg-type]
+    applied = {r["id"]: r for r in result.manifest["rules"]["applied"]}
+    assert applied["US-MS.record_retention"]["override"]["approved_by"] == "Dana Whitfield"
+    assert "at least 10 years" in text_of(tmp_path / "p" / "packet.pdf")
+    bad = attrs.evolve(override, value={"adult_years": "ten", "from": "termination"})
+    with pytest.raises(RulesError, match="override of US-MS.record_retention"):
+        resolve_rules(attrs.evolve(practice, rule_overrides=(bad,)), practice.clinicians[0],
+                      example_clients["adult"], DOC_DATE)
+
+
+def test_stale_and_unverified_rules_warn_or_fail_by_policy(practice: Practice,
+                                                            example_clients: dict[str, Client]) -> None:
+    client = example_clients["adult"]
+    later = date(2027, 3, 1)  # the clinician's license is still valid; the rules were reviewed 2026-11-27
+    monthly = attrs.evolve(practice, rule_policy=RulePolicy(max_age_days=30))
+    resolved = resolve_rules(monthly, practice.clinicians[0], client, later)
+    assert any("last reviewed" in w for w in resolved.warnings)
+    assert any("unverified" in w for w in resolved.warnings)
+    assert not any("last reviewed" in w for w in resolve_rules(practice, practice.clinicians[0], client,
+                                                                later).warnings)
+    strict = attrs.evolve(practice, rule_policy=RulePolicy(max_age_days=30, stale_is_error=True))
+    with pytest.raises(RulesError, match="more than 30 days"):
+        resolve_rules(strict, practice.clinicians[0], client, later)
+    resolve_rules(strict, practice.clinicians[0], client, DOC_DATE)  # fresh data passes
+    no_unverified = attrs.evolve(practice, rule_policy=RulePolicy(unverified_is_error=True))
+    with pytest.raises(RulesError, match="unverified"):
+        resolve_rules(no_unverified, practice.clinicians[0], client, DOC_DATE)
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "consentkit.cli", *args], capture_output=True, text=True)
+
+
+def test_rules_cli_show_and_check(tmp_path: Path) -> None:
+    shown = cli("rules", "show", "ca", "--json")
+    assert shown.returncode == 0
+    rows = json.loads(shown.stdout)
+    assert any(r["id"] == "US-CA.board_notice" and "4999.71" in r["citations"] for r in rows)
+    checked = cli("rules", "check", "--today", "2026-11-27", "--quiet")
+    assert checked.returncode == 0, checked.stdout
+    assert "rules check ok" in checked.stdout
+    source = (Path(__file__).resolve().parents[1] / "src/consentkit/rules/data/MS.toml").read_text()
+    broken = tmp_path / "MS.toml"
+    broken.write_text(source.replace('last_reviewed = "2026-11-27"', 'last_reviewed = ""', 1))
+    failed = cli("rules", "check", "--today", "2026-11-27", "--quiet", str(broken))
+    assert failed.returncode == 1 and "error:" in failed.stdout
+    assert cli("rules", "show", "ZZ").returncode == 1
