@@ -27,7 +27,9 @@ def main() -> int:
         for path in sorted((HERE / "clients").glob("*.toml")):
             client = load_client(path)
             try:
-                result = render_packet(practice, client, args.out / client.id, converter=converter, on=args.date)
+                result = render_packet(
+                    practice, client, args.out / client.id, converter=converter, on=args.date
+                )
             except ConsentKitError as exc:
                 failures += 1
                 print(f"{path.name}: error: {exc}", file=sys.stderr)

@@ -37,15 +37,26 @@ def converter() -> Iterator[object]:
 
 
 @pytest.fixture(scope="session")
-def rendered_examples(tmp_path_factory: pytest.TempPathFactory, practice: Practice,
-                      example_clients: dict[str, Client], converter: object) -> dict[str, Path]:
+def rendered_examples(
+    tmp_path_factory: pytest.TempPathFactory,
+    practice: Practice,
+    example_clients: dict[str, Client],
+    converter: object,
+) -> dict[str, Path]:
     """Every example client rendered once through the real pipeline."""
     from consentkit import render_packet
 
     out = tmp_path_factory.mktemp("rendered")
     folders = {}
     for name, client in example_clients.items():
-        result = render_packet(practice, client, out / client.id, on=DOC_DATE, now=NOW,
-                               packet_id=f"PKT-{client.id}", converter=converter)  # type: ignore[arg-type]
+        result = render_packet(
+            practice,
+            client,
+            out / client.id,
+            on=DOC_DATE,
+            now=NOW,
+            packet_id=f"PKT-{client.id}",
+            converter=converter,
+        )  # type: ignore[arg-type]
         folders[name] = result.out_dir
     return folders

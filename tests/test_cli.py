@@ -15,8 +15,9 @@ from .conftest import EXAMPLES
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "consentkit.cli", *args], capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "consentkit.cli", *args], capture_output=True, text=True, timeout=300
+    )
 
 
 def write_toml_like(path: Path, data: dict[str, object]) -> Path:
@@ -26,8 +27,17 @@ def write_toml_like(path: Path, data: dict[str, object]) -> Path:
 
 @pytest.mark.libreoffice
 def test_render_writes_a_packet_folder(tmp_path: Path) -> None:
-    result = run("render", "--practice", str(EXAMPLES / "practice.toml"), "--client",
-                 str(EXAMPLES / "clients" / "couple.toml"), "--out", str(tmp_path / "C-1002"), "--date", "2026-11-27")
+    result = run(
+        "render",
+        "--practice",
+        str(EXAMPLES / "practice.toml"),
+        "--client",
+        str(EXAMPLES / "clients" / "couple.toml"),
+        "--out",
+        str(tmp_path / "C-1002"),
+        "--date",
+        "2026-11-27",
+    )
     assert result.returncode == 0, result.stderr
     names = sorted(p.name for p in (tmp_path / "C-1002").iterdir())
     assert "packet.pdf" in names and "manifest.json" in names
@@ -38,10 +48,20 @@ def test_bad_client_field_is_one_line_without_traceback(tmp_path: Path) -> None:
     data = tomllib.loads((EXAMPLES / "clients" / "adult.toml").read_text())
     data["emergency_contact"]["phone"] = "12"
     client = write_toml_like(tmp_path / "client.json", data)
-    result = run("render", "--practice", str(EXAMPLES / "practice.toml"), "--client", str(client),
-                 "--out", str(tmp_path / "out"))
+    result = run(
+        "render",
+        "--practice",
+        str(EXAMPLES / "practice.toml"),
+        "--client",
+        str(client),
+        "--out",
+        str(tmp_path / "out"),
+    )
     assert result.returncode == 1
-    assert result.stderr.strip() == "consentkit: error: client.json, emergency_contact.phone: not a valid phone number"
+    assert (
+        result.stderr.strip()
+        == "consentkit: error: client.json, emergency_contact.phone: not a valid phone number"
+    )
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
 
@@ -56,8 +76,15 @@ def test_missing_file_and_usage_errors(tmp_path: Path) -> None:
 def test_refuses_to_render_over_unrelated_files(tmp_path: Path) -> None:
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "thesis.docx").write_text("precious")
-    result = run("render", "--practice", str(EXAMPLES / "practice.toml"), "--client",
-                 str(EXAMPLES / "clients" / "adult.toml"), "--out", str(tmp_path / "out"))
+    result = run(
+        "render",
+        "--practice",
+        str(EXAMPLES / "practice.toml"),
+        "--client",
+        str(EXAMPLES / "clients" / "adult.toml"),
+        "--out",
+        str(tmp_path / "out"),
+    )
     assert result.returncode == 1 and "not a consentkit packet folder" in result.stderr
     assert (tmp_path / "out" / "thesis.docx").read_text() == "precious"
 

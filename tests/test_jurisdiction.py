@@ -31,18 +31,22 @@ TOWNS = {
 
 def located(client: Client, state: str) -> Client:
     city, zip_code = TOWNS[state]
-    return attrs.evolve(client, session_address=Address(line1="10 Test Street", city=city, state=state,
-                                                        postal_code=zip_code))
+    return attrs.evolve(
+        client, session_address=Address(line1="10 Test Street", city=city, state=state, postal_code=zip_code)
+    )
 
 
 @pytest.fixture(scope="module")
 def multistate(practice: Practice) -> Practice:
     """The example practice whose first clinician also holds WA, CA and TX licenses."""
     lead = practice.clinicians[0]
-    extra = tuple(License(state=s, license_type="LPC", number=f"{s}-1", expires=date(2028, 1, 1))
-                  for s in ("WA", "CA", "TX"))
-    return attrs.evolve(practice, clinicians=(attrs.evolve(lead, licenses=lead.licenses + extra),
-                                              *practice.clinicians[1:]))
+    extra = tuple(
+        License(state=s, license_type="LPC", number=f"{s}-1", expires=date(2028, 1, 1))
+        for s in ("WA", "CA", "TX")
+    )
+    return attrs.evolve(
+        practice, clinicians=(attrs.evolve(lead, licenses=lead.licenses + extra), *practice.clinicians[1:])
+    )
 
 
 def text_of(pdf: Path) -> str:
@@ -51,8 +55,12 @@ def text_of(pdf: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory, multistate: Practice,
-             example_clients: dict[str, Client], converter: object) -> dict[str, Path]:
+def rendered(
+    tmp_path_factory: pytest.TempPathFactory,
+    multistate: Practice,
+    example_clients: dict[str, Client],
+    converter: object,
+) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("states")
     cases = {
         "minor-MS": located(example_clients["minor"], "MS"),
@@ -62,8 +70,9 @@ def rendered(tmp_path_factory: pytest.TempPathFactory, multistate: Practice,
     }
     folders = {}
     for name, client in cases.items():
-        result = render_packet(multistate, client, out / name, on=DOC_DATE, now=NOW, packet_id=name,
-                               converter=converter)  # type: ignore[arg-type]
+        result = render_packet(
+            multistate, client, out / name, on=DOC_DATE, now=NOW, packet_id=name, converter=converter
+        )  # type: ignore[arg-type]
         folders[name] = result.out_dir
     return folders
 
@@ -92,7 +101,10 @@ def test_minor_in_washington_may_consent_alone(rendered: dict[str, Path]) -> Non
     assert "guardian-1" not in places(folder)["telehealth_consent"]
     assert "client" in places(folder)["informed_consent"]
     text = text_of(folder / "packet.pdf")
-    assert "Under Washington law, a minor aged 13 or older may consent to outpatient mental-health counseling" in text
+    assert (
+        "Under Washington law, a minor aged 13 or older may consent to outpatient mental-health counseling"
+        in text
+    )
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["rules"]["minor_self_consent"] is True
     assert "US-WA.minor_consent" in {r["id"] for r in manifest["rules"]["applied"]}
@@ -101,10 +113,14 @@ def test_minor_in_washington_may_consent_alone(rendered: dict[str, Path]) -> Non
 @pytest.mark.libreoffice
 def test_california_adult_gets_the_board_notice_text(rendered: dict[str, Path]) -> None:
     text = text_of(rendered["adult-CA"] / "packet.pdf")
-    assert ("The Board of Behavioral Sciences receives and responds to complaints regarding services provided "
-            "within the scope of practice of professional clinical counselors.") in text
+    assert (
+        "The Board of Behavioral Sciences receives and responds to complaints regarding services provided "
+        "within the scope of practice of professional clinical counselors."
+    ) in text
     assert "(916) 574-7830" in text
-    assert "California requires the consent of everyone in a private conversation before it is recorded" in text
+    assert (
+        "California requires the consent of everyone in a private conversation before it is recorded" in text
+    )
 
 
 @pytest.mark.libreoffice
@@ -116,32 +132,38 @@ def test_texas_adult_gets_the_council_notice(rendered: dict[str, Path]) -> None:
     assert "Executive Council" not in mississippi and "Board of Behavioral Sciences" not in mississippi
 
 
-def test_clinician_without_license_or_privilege_is_refused(practice: Practice, example_clients: dict[str, Client],
-                                                           tmp_path: Path) -> None:
+def test_clinician_without_license_or_privilege_is_refused(
+    practice: Practice, example_clients: dict[str, Client], tmp_path: Path
+) -> None:
     client = located(example_clients["adult"], "AR")
     with pytest.raises(JurisdictionError) as caught:
         render_packet(practice, client, tmp_path / "refused", on=DOC_DATE)
     message = str(caught.value)
-    assert "Dana Whitfield" in message and "Arkansas" in message and "no license or compact privilege" in message
+    assert (
+        "Dana Whitfield" in message and "Arkansas" in message and "no license or compact privilege" in message
+    )
     assert not (tmp_path / "refused").exists()
     assert not list(tmp_path.iterdir())  # no staging folder left behind
 
 
-def test_expired_license_is_refused_and_compact_privilege_is_accepted(practice: Practice,
-                                                                      example_clients: dict[str, Client]) -> None:
+def test_expired_license_is_refused_and_compact_privilege_is_accepted(
+    practice: Practice, example_clients: dict[str, Client]
+) -> None:
     lead = practice.clinicians[0]
     client = example_clients["adult"]
     expired = attrs.evolve(lead, licenses=(attrs.evolve(lead.licenses[0], expires=date(2026, 1, 1)),))
     with pytest.raises(JurisdictionError, match="expired on 2026-01-01"):
         resolve_rules(practice, expired, client, DOC_DATE)
-    in_alabama = attrs.evolve(client, session_address=Address(line1="1 A St", city="Mobile", state="AL",
-                                                              postal_code="36602"))
+    in_alabama = attrs.evolve(
+        client, session_address=Address(line1="1 A St", city="Mobile", state="AL", postal_code="36602")
+    )
     resolved = resolve_rules(practice, lead, in_alabama, DOC_DATE)
     assert "compact privilege" in resolved.authorization
 
 
-def test_conflicting_sources_are_resolved_protectively_and_said(practice: Practice,
-                                                                 example_clients: dict[str, Client]) -> None:
+def test_conflicting_sources_are_resolved_protectively_and_said(
+    practice: Practice, example_clients: dict[str, Client]
+) -> None:
     resolved = resolve_rules(practice, practice.clinicians[0], example_clients["adult"], DOC_DATE)
     notes = [n for n in resolved.notes if n.startswith("US-MS.duty_to_warn")]
     assert notes and "more protective" in " ".join(notes)
@@ -149,33 +171,50 @@ def test_conflicting_sources_are_resolved_protectively_and_said(practice: Practi
     assert "must take steps to protect" in slots.duty_to_warn
 
 
-def test_practice_override_is_applied_and_recorded(practice: Practice, example_clients: dict[str, Client],
-                                                   tmp_path: Path, converter: object) -> None:
-    override = RuleOverride(rule_id="US-MS.record_retention", value={"adult_years": 10, "from": "termination"},
-                            reason="practice keeps records ten years", approved_by="Dana Whitfield",
-                            approved_on=date(2026, 11, 1))
+def test_practice_override_is_applied_and_recorded(
+    practice: Practice, example_clients: dict[str, Client], tmp_path: Path, converter: object
+) -> None:
+    override = RuleOverride(
+        rule_id="US-MS.record_retention",
+        value={"adult_years": 10, "from": "termination"},
+        reason="practice keeps records ten years",
+        approved_by="Dana Whitfield",
+        approved_on=date(2026, 11, 1),
+    )
     with_override = attrs.evolve(practice, rule_overrides=(override,))
-    result = render_packet(with_override, example_clients["adult"], tmp_path / "p", on=DOC_DATE,
-                           converter=converter, template_ids=["informed_consent"])  # type: ignore[arg-type]
+    result = render_packet(
+        with_override,
+        example_clients["adult"],
+        tmp_path / "p",
+        on=DOC_DATE,
+        converter=converter,
+        template_ids=["informed_consent"],
+    )  # type: ignore[arg-type]
     applied = {r["id"]: r for r in result.manifest["rules"]["applied"]}
     assert applied["US-MS.record_retention"]["override"]["approved_by"] == "Dana Whitfield"
     assert "at least 10 years" in text_of(tmp_path / "p" / "packet.pdf")
     bad = attrs.evolve(override, value={"adult_years": "ten", "from": "termination"})
-    with pytest.raises(RulesError, match="override of US-MS.record_retention"):
-        resolve_rules(attrs.evolve(practice, rule_overrides=(bad,)), practice.clinicians[0],
-                      example_clients["adult"], DOC_DATE)
+    with pytest.raises(RulesError, match=r"override of US-MS\.record_retention"):
+        resolve_rules(
+            attrs.evolve(practice, rule_overrides=(bad,)),
+            practice.clinicians[0],
+            example_clients["adult"],
+            DOC_DATE,
+        )
 
 
-def test_stale_and_unverified_rules_warn_or_fail_by_policy(practice: Practice,
-                                                            example_clients: dict[str, Client]) -> None:
+def test_stale_and_unverified_rules_warn_or_fail_by_policy(
+    practice: Practice, example_clients: dict[str, Client]
+) -> None:
     client = example_clients["adult"]
     later = date(2027, 3, 1)  # the clinician's license is still valid; the rules were reviewed 2026-11-27
     monthly = attrs.evolve(practice, rule_policy=RulePolicy(max_age_days=30))
     resolved = resolve_rules(monthly, practice.clinicians[0], client, later)
     assert any("last reviewed" in w for w in resolved.warnings)
     assert any("unverified" in w for w in resolved.warnings)
-    assert not any("last reviewed" in w for w in resolve_rules(practice, practice.clinicians[0], client,
-                                                                later).warnings)
+    assert not any(
+        "last reviewed" in w for w in resolve_rules(practice, practice.clinicians[0], client, later).warnings
+    )
     strict = attrs.evolve(practice, rule_policy=RulePolicy(max_age_days=30, stale_is_error=True))
     with pytest.raises(RulesError, match="more than 30 days"):
         resolve_rules(strict, practice.clinicians[0], client, later)

@@ -51,7 +51,11 @@ def test_bad_phone_is_reported_with_file_row_and_field(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         load_clients_csv(path)
     assert str(caught.value) == "clients.csv row 14, emergency_contact.phone: not a valid phone number"
-    assert (caught.value.source, caught.value.row, caught.value.field) == ("clients.csv", 14, "emergency_contact.phone")
+    assert (caught.value.source, caught.value.row, caught.value.field) == (
+        "clients.csv",
+        14,
+        "emergency_contact.phone",
+    )
     assert "555-12" not in str(caught.value)  # values are never echoed
 
 
@@ -94,7 +98,7 @@ def test_practice_errors_name_nested_list_fields() -> None:
 def test_unreadable_files_are_input_errors(tmp_path: Path) -> None:
     broken = tmp_path / "practice.toml"
     broken.write_text("name = [unclosed")
-    with pytest.raises(InputError, match="practice.toml: not valid TOML"):
+    with pytest.raises(InputError, match=r"practice\.toml: not valid TOML"):
         load_practice(broken)
     with pytest.raises(InputError, match="cannot read file"):
         load_client(tmp_path / "absent.toml")
@@ -130,4 +134,6 @@ def test_any_cell_value_gives_a_client_or_a_named_error(column: str, value: str)
     if first.error is not None:
         assert first.error.row == 2
         assert first.error.source == path.name
-        assert first.error.field is None or first.error.field.split(".")[0] in {c.split(".")[0] for c in rows[0]}
+        assert first.error.field is None or first.error.field.split(".")[0] in {
+            c.split(".")[0] for c in rows[0]
+        }

@@ -76,8 +76,10 @@ def test_enums_accept_spelling_variants(example_clients: dict[str, Client]) -> N
         attrs.evolve(client, device="laptop")
 
 
-@given(born=st.dates(min_value=date(1900, 1, 1), max_value=date(2030, 12, 31)),
-       day=st.dates(min_value=date(1900, 1, 1), max_value=date(2040, 12, 31)))
+@given(
+    born=st.dates(min_value=date(1900, 1, 1), max_value=date(2030, 12, 31)),
+    day=st.dates(min_value=date(1900, 1, 1), max_value=date(2040, 12, 31)),
+)
 def test_age_matches_birthday_arithmetic(born: date, day: date) -> None:
     client_age = Client.age_on(SimpleNamespace(date_of_birth=born), day)  # type: ignore[arg-type]
     had_birthday = (day.month, day.day) >= (born.month, born.day)

@@ -55,14 +55,19 @@ def test_packet_text_holds_what_the_client_must_be_told(
     text = text_of(rendered_examples[name] / "packet.pdf")
     address = client.session_address
     for expected in [
-        address.line1, address.city, address.postal_code,
+        address.line1,
+        address.city,
+        address.postal_code,
         client.emergency_contact.name,
         {"adult": "(601) 555-0177", "couple": "(228) 555-0150", "minor": "(662) 555-0134"}[name],
         {"computer": "computer", "tablet": "tablet", "phone": "smartphone"}[client.device.value],
         {"home_wifi": "home Wi-Fi", "cellular": "cellular data"}[client.connection.value],
         "(601) 555-0101",  # the phone fallback of the reconnect plan
-        "$150.00", "$75.00", "$175.00",
-        "911", "988",
+        "$150.00",
+        "$75.00",
+        "$175.00",
+        "911",
+        "988",
         practice.platform.name,
         "PKT-" + client.id,
     ]:
@@ -113,7 +118,9 @@ def test_outputs_are_private_to_the_owner(rendered_examples: dict[str, Path]) ->
     assert not list(folder.parent.glob(".*staging*"))
 
 
-def test_minor_packet_shows_guardian_and_emergency_plan_is_one_page(rendered_examples: dict[str, Path]) -> None:
+def test_minor_packet_shows_guardian_and_emergency_plan_is_one_page(
+    rendered_examples: dict[str, Path],
+) -> None:
     folder = rendered_examples["minor"]
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["minor"] is True

@@ -34,8 +34,13 @@ def document_text(docx: bytes) -> str:
 
 @pytest.fixture
 def context(practice: Practice, example_clients: dict[str, Client]) -> dict[str, object]:
-    ctx = build_context(practice, example_clients["adult"], templates=load_template_set("en-US"), on=DOC_DATE,
-                        packet_id="PKT-1")
+    ctx = build_context(
+        practice,
+        example_clients["adult"],
+        templates=load_template_set("en-US"),
+        on=DOC_DATE,
+        packet_id="PKT-1",
+    )
     ctx["doc"] = {"title": "T", "template_id": "t", "packet_id": "PKT-1", "date": "x", "locale": "en-US"}
     return ctx
 
@@ -58,12 +63,17 @@ def test_unknown_variable_names_the_tag(context: dict[str, object]) -> None:
     assert caught.value.tag == "patient"
 
 
-@pytest.mark.parametrize("expression", [
-    "{{ client.__class__.__mro__ }}",
-    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
-    "{{ signature_place.__globals__ }}",
-])
-def test_expressions_reaching_python_internals_are_blocked(context: dict[str, object], expression: str) -> None:
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "{{ client.__class__.__mro__ }}",
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        "{{ signature_place.__globals__ }}",
+    ],
+)
+def test_expressions_reaching_python_internals_are_blocked(
+    context: dict[str, object], expression: str
+) -> None:
     with pytest.raises(TemplateError) as caught:
         render_docx(make_docx(f"x {expression} y"), context, name="evil.docx")
     assert "evil.docx" in str(caught.value)
@@ -83,20 +93,25 @@ def test_corrupt_docx_is_a_template_error(context: dict[str, object]) -> None:
 
 
 def test_signature_places_are_recorded_in_order_and_checked(context: dict[str, object]) -> None:
-    template = make_docx('Sign: {{r signature_place("client") }}',
-                         table_cell='{{r signature_place("clinician") }}')
+    template = make_docx(
+        'Sign: {{r signature_place("client") }}', table_cell='{{r signature_place("clinician") }}'
+    )
     rendered = render_docx(template, context, name="t.docx", signer_keys={"client", "clinician"})
     assert rendered.signature_places == ("client", "clinician")
     xml = zipfile.ZipFile(io.BytesIO(rendered.docx)).read("word/document.xml").decode()
     assert "ck-sig-client" in xml and "ck-sig-clinician" in xml and 'w:val="FFFFFF"' in xml
     with pytest.raises(TemplateError, match="no signer"):
-        render_docx(make_docx('{{r signature_place("guardian", 1) }}'), context, name="t.docx",
-                    signer_keys={"client"})
+        render_docx(
+            make_docx('{{r signature_place("guardian", 1) }}'), context, name="t.docx", signer_keys={"client"}
+        )
     with pytest.raises(TemplateError, match="unknown signature role"):
         render_docx(make_docx('{{r signature_place("witness") }}'), context, name="t.docx")
     with pytest.raises(TemplateError, match="appears twice"):
-        render_docx(make_docx('{{r signature_place("client") }}', '{{r signature_place("client") }}'),
-                    context, name="t.docx")
+        render_docx(
+            make_docx('{{r signature_place("client") }}', '{{r signature_place("client") }}'),
+            context,
+            name="t.docx",
+        )
 
 
 def test_minor_without_guardian_is_refused(practice: Practice, example_clients: dict[str, Client]) -> None:
@@ -107,9 +122,16 @@ def test_minor_without_guardian_is_refused(practice: Practice, example_clients: 
         build_context(practice, minor, templates=load_template_set("en-US"), on=DOC_DATE, packet_id="x")
 
 
-def test_context_formats_values_for_the_locale(practice: Practice, example_clients: dict[str, Client]) -> None:
-    ctx = build_context(practice, example_clients["minor"], templates=load_template_set("en-US"),
-                        on=date(2026, 11, 27), packet_id="x")
+def test_context_formats_values_for_the_locale(
+    practice: Practice, example_clients: dict[str, Client]
+) -> None:
+    ctx = build_context(
+        practice,
+        example_clients["minor"],
+        templates=load_template_set("en-US"),
+        on=date(2026, 11, 27),
+        packet_id="x",
+    )
     assert ctx["practice"]["fees"]["late_cancellation"] == "$75.00"
     assert ctx["client"]["date_of_birth"] == "May 20, 2011"
     assert ctx["client"]["age"] == 15 and ctx["client"]["is_minor"] is True
@@ -125,7 +147,9 @@ def test_templates_check_reports_problems(tmp_path: Path) -> None:
     assert report.signature_places == ("client",)
 
     unknown = tmp_path / "unknown.docx"
-    unknown.write_bytes(make_docx("{{ patient.name }} {{ client.shoe_size }}", '{{r signature_place("client") }}'))
+    unknown.write_bytes(
+        make_docx("{{ patient.name }} {{ client.shoe_size }}", '{{r signature_place("client") }}')
+    )
     problems = check_template(unknown).problems
     assert any("'patient'" in p for p in problems)
 

@@ -28,7 +28,14 @@ from .errors import (
     TemplateError,
     VerificationError,
 )
-from .loaders import client_from_dict, iter_clients_csv, load_client, load_clients_csv, load_practice, practice_from_dict
+from .loaders import (
+    client_from_dict,
+    iter_clients_csv,
+    load_client,
+    load_clients_csv,
+    load_practice,
+    practice_from_dict,
+)
 from .models import Client, Clinician, Practice
 from .packet import RenderResult, render_packet
 from .rendering import TemplateReport, check_template, load_template_set

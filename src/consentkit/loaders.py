@@ -61,7 +61,20 @@ def _passthrough(value: Any, _type: Any) -> Any:
 
 # Leaf values are normalised and validated by the models' own converters and validators, which
 # name the field on failure; cattrs only shapes the nesting and rejects unknown keys.
-for _leaf in (str, int, bool, Decimal, date, Phone, Money, Device, Connection, ServiceType, Population, Compact):
+for _leaf in (
+    str,
+    int,
+    bool,
+    Decimal,
+    date,
+    Phone,
+    Money,
+    Device,
+    Connection,
+    ServiceType,
+    Population,
+    Compact,
+):
     _converter.register_structure_hook(_leaf, _passthrough)
 _converter.register_structure_hook_func(lambda t: t == dict[str, Any], _passthrough)
 
@@ -79,8 +92,10 @@ def _describe(exc: BaseException, path: tuple[str, ...]) -> Iterator[tuple[str, 
             yield from _describe(sub, path)
     elif isinstance(exc, IterableValidationError):
         with_index, without_index = exc.group_exceptions()
-        for sub, note in with_index:
-            yield from _describe(sub, (*path, str(note.index + 1)))
+        for item, index_note in with_index:
+            position = index_note.index
+            label = str(position + 1) if isinstance(position, int) else str(position)
+            yield from _describe(item, (*path, label))
         for sub in without_index:
             yield from _describe(sub, path)
     elif isinstance(exc, ExceptionGroup):
@@ -155,7 +170,9 @@ def _read_mapping(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"not valid TOML ({exc})", source=source) from exc
     except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})", source=source) from exc
+        raise InputError(
+            f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})", source=source
+        ) from exc
     raise InputError("unsupported file type (use .toml or .json)", source=source)
 
 
@@ -266,11 +283,16 @@ def iter_clients_csv(path: str | Path) -> Iterator[ClientRow]:
             if not any(c.strip() for c in cells):
                 continue
             if len(cells) != len(header):
-                reason = "more cells than the header has columns" if len(cells) > len(header) else (
-                    "fewer cells than the header has columns"
+                reason = (
+                    "more cells than the header has columns"
+                    if len(cells) > len(header)
+                    else ("fewer cells than the header has columns")
                 )
                 yield ClientRow(
-                    row=row_number, client=None, error=InputError(reason, source=source, row=row_number), data={}
+                    row=row_number,
+                    client=None,
+                    error=InputError(reason, source=source, row=row_number),
+                    data={},
                 )
                 continue
             data: dict[str, Any] = {}

@@ -128,22 +128,29 @@ def _to_date(value: object) -> object:
     return value
 
 
+def _to_optional_date(value: object) -> object:
+    return None if value in (None, "") else _to_date(value)
+
+
+def _is_optional_date(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        _is_date(instance, attribute, value)
+
+
 def _is_date(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, date):
         raise FieldValueError(attribute.name, "not a valid date (use YYYY-MM-DD)")
 
 
-def _enum_converter(enum_type: type[enum.Enum]) -> Any:
-    def convert(value: object) -> object:
-        if isinstance(value, str):
-            key = value.strip().lower().replace("-", "_").replace(" ", "_")
-            try:
-                return enum_type(key)
-            except ValueError:
-                return value
-        return value
-
-    return convert
+def _to_enum(enum_type: type[enum.Enum], value: object) -> object:
+    """Read an enum member from its value in any case, with ``-``, ``_`` or spaces between words."""
+    if isinstance(value, str):
+        key = value.strip().lower().replace("-", "_").replace(" ", "_")
+        try:
+            return enum_type(key)
+        except ValueError:
+            return value
+    return value
 
 
 def _enum_validator(enum_type: type[enum.Enum]) -> Any:
@@ -216,26 +223,27 @@ class Phone:
         return self.e164
 
 
-def _phone_field(name: str) -> Any:
-    """A converter that parses a phone number and names the field on failure."""
-
-    def convert(value: object) -> Phone:
-        try:
-            return Phone.parse(value)  # type: ignore[arg-type]
-        except ValueError as exc:
-            raise FieldValueError(name, "not a valid phone number") from exc
-
-    return convert
+def _to_phone(value: object) -> object:
+    """Parse a phone number; an invalid one is kept for the validator to report with its field."""
+    try:
+        return Phone.parse(value)  # type: ignore[arg-type]
+    except ValueError:
+        return value
 
 
-def _optional_phone_field(name: str) -> Any:
-    required = _phone_field(name)
+def _to_optional_phone(value: object) -> object:
+    value = _optional_str(value)
+    return None if value is None else _to_phone(value)
 
-    def convert(value: object) -> Phone | None:
-        value = _optional_str(value)
-        return None if value is None else required(value)
 
-    return convert
+def _is_phone(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, Phone):
+        raise FieldValueError(attribute.name, "not a valid phone number")
+
+
+def _is_optional_phone(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        _is_phone(instance, attribute, value)
 
 
 @frozen(kw_only=True)
@@ -243,7 +251,9 @@ class Money:
     """An exact amount of money in one currency (ISO 4217 code)."""
 
     amount: Decimal = field()
-    currency: str = field(default="USD", converter=_state_code, validator=attrs.validators.matches_re(_CURRENCY))
+    currency: str = field(
+        default="USD", converter=_state_code, validator=attrs.validators.matches_re(_CURRENCY)
+    )
 
     @amount.validator
     def _check_amount(self, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -263,8 +273,8 @@ class Money:
             return value
         if isinstance(value, dict):
             return cls.parse(value.get("amount"), str(value.get("currency", currency)))
-        if isinstance(value, bool) or isinstance(value, float):
-            raise ValueError("write money as text or a whole number, e.g. \"150.00\"")
+        if isinstance(value, bool | float):
+            raise ValueError('write money as text or a whole number, e.g. "150.00"')
         if isinstance(value, int):
             return cls(amount=Decimal(value), currency=currency)
         if isinstance(value, str):
@@ -279,24 +289,30 @@ class Money:
         raise ValueError("not an amount of money, like 150.00")
 
 
-def _money_field(name: str) -> Any:
-    def convert(value: object) -> Money:
-        try:
-            return Money.parse(value)
-        except ValueError as exc:
-            raise FieldValueError(name, str(exc)) from exc
-
-    return convert
+def _to_money(value: object) -> object:
+    """Parse money; an invalid amount is kept for the validator to report with its field."""
+    try:
+        return Money.parse(value)
+    except ValueError:
+        return value
 
 
-def _optional_money_field(name: str) -> Any:
-    required = _money_field(name)
+def _to_optional_money(value: object) -> object:
+    value = _optional_str(value)
+    return None if value is None else _to_money(value)
 
-    def convert(value: object) -> Money | None:
-        value = _optional_str(value)
-        return None if value is None else required(value)
 
-    return convert
+def _is_money(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if isinstance(value, Money):
+        return
+    if isinstance(value, float):
+        raise FieldValueError(attribute.name, 'write money as text or a whole number, e.g. "150.00"')
+    raise FieldValueError(attribute.name, "not an amount of money, like 150.00")
+
+
+def _is_optional_money(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        _is_money(instance, attribute, value)
 
 
 @frozen(kw_only=True)
@@ -337,6 +353,10 @@ class Compact(enum.Enum):
     SOCIAL_WORK = "social_work"
 
 
+def _to_compact(value: object) -> object:
+    return _to_enum(Compact, value)
+
+
 @frozen(kw_only=True)
 class License:
     """A state license held by a clinician."""
@@ -351,10 +371,10 @@ class License:
 class CompactPrivilege:
     """A privilege to practise in a remote state under an interstate compact."""
 
-    compact: Compact = field(converter=_enum_converter(Compact), validator=_enum_validator(Compact))
+    compact: Compact = field(converter=_to_compact, validator=_enum_validator(Compact))
     state: str = field(converter=_state_code, validator=_valid_state)
     number: str | None = field(default=None, converter=_optional_str)
-    expires: date | None = field(default=None, converter=lambda v: None if v in (None, "") else _to_date(v))
+    expires: date | None = field(default=None, converter=_to_optional_date, validator=_is_optional_date)
 
 
 @frozen(kw_only=True)
@@ -363,7 +383,7 @@ class Supervisor:
 
     name: str = field(converter=_strip, validator=_non_empty)
     credentials: str = field(default="", converter=_strip)
-    phone: Phone | None = field(default=None, converter=_optional_phone_field("phone"))
+    phone: Phone | None = field(default=None, converter=_to_optional_phone, validator=_is_optional_phone)
     email: str | None = field(default=None, converter=_optional_str, validator=_valid_email)
 
 
@@ -375,7 +395,7 @@ class Clinician:
     name: str = field(converter=_strip, validator=_non_empty)
     credentials: str = field(default="", converter=_strip)
     email: str | None = field(default=None, converter=_optional_str, validator=_valid_email)
-    phone: Phone | None = field(default=None, converter=_optional_phone_field("phone"))
+    phone: Phone | None = field(default=None, converter=_to_optional_phone, validator=_is_optional_phone)
     licenses: tuple[License, ...] = field(default=(), converter=_to_tuple)
     compact_privileges: tuple[CompactPrivilege, ...] = field(default=(), converter=_to_tuple)
     supervisor: Supervisor | None = None
@@ -399,15 +419,17 @@ class Platform:
 class Fees:
     """Fees and the cancellation policy."""
 
-    session: Money = field(converter=_money_field("session"))
-    intake: Money | None = field(default=None, converter=_optional_money_field("intake"))
-    late_cancellation: Money = field(converter=_money_field("late_cancellation"))
-    no_show: Money = field(converter=_money_field("no_show"))
+    session: Money = field(converter=_to_money, validator=_is_money)
+    intake: Money | None = field(default=None, converter=_to_optional_money, validator=_is_optional_money)
+    late_cancellation: Money = field(converter=_to_money, validator=_is_money)
+    no_show: Money = field(converter=_to_money, validator=_is_money)
     cancellation_notice_hours: int = field(converter=_to_int, validator=_non_negative_int)
     accepts_insurance: bool = field(default=False, converter=_to_bool, validator=_is_bool)
 
     def __attrs_post_init__(self) -> None:
-        currencies = {m.currency for m in (self.session, self.intake, self.late_cancellation, self.no_show) if m}
+        currencies = {
+            m.currency for m in (self.session, self.intake, self.late_cancellation, self.no_show) if m
+        }
         if len(currencies) > 1:
             raise FieldValueError("session", "all fees must use one currency")
 
@@ -418,7 +440,7 @@ class FailurePlan:
 
     reconnect_by: str = field(default="the clinician", converter=_strip, validator=_non_empty)
     wait_minutes: int = field(default=5, converter=_to_int, validator=_non_negative_int)
-    phone_fallback: Phone = field(converter=_phone_field("phone_fallback"))
+    phone_fallback: Phone = field(converter=_to_phone, validator=_is_phone)
     lost_time: str = field(
         default="If we cannot reconnect, we will schedule a make-up session at no extra charge.",
         converter=_strip,
@@ -450,7 +472,7 @@ def _language(instance: object, attribute: attrs.Attribute[Any], value: object) 
 def _populations(value: object) -> object:
     items = _to_tuple(value)
     if isinstance(items, tuple):
-        return tuple(_enum_converter(Population)(item) for item in items)
+        return tuple(_to_enum(Population, item) for item in items)
     return items
 
 
@@ -502,7 +524,7 @@ class Practice:
 
     name: str = field(converter=_strip, validator=_non_empty)
     address: Address
-    phone: Phone = field(converter=_phone_field("phone"))
+    phone: Phone = field(converter=_to_phone, validator=_is_phone)
     email: str = field(converter=_strip, validator=_valid_email)
     website: str | None = field(default=None, converter=_optional_str)
     time_zone: str = field(default="America/New_York", converter=_strip, validator=_time_zone)
@@ -598,13 +620,25 @@ class ServiceType(enum.Enum):
     FAMILY = "family"
 
 
+def _to_device(value: object) -> object:
+    return _to_enum(Device, value)
+
+
+def _to_connection(value: object) -> object:
+    return _to_enum(Connection, value)
+
+
+def _to_service_type(value: object) -> object:
+    return _to_enum(ServiceType, value)
+
+
 @frozen(kw_only=True)
 class EmergencyContact:
     """Someone to call in an emergency."""
 
     name: str = field(converter=_strip, validator=_non_empty)
     relationship: str = field(converter=_strip, validator=_non_empty)
-    phone: Phone = field(converter=_phone_field("phone"))
+    phone: Phone = field(converter=_to_phone, validator=_is_phone)
 
 
 @frozen(kw_only=True)
@@ -622,7 +656,7 @@ class Guardian:
 
     name: str = field(converter=_strip, validator=_non_empty)
     relationship: str = field(converter=_strip, validator=_non_empty)
-    phone: Phone = field(converter=_phone_field("phone"))
+    phone: Phone = field(converter=_to_phone, validator=_is_phone)
     email: str | None = field(default=None, converter=_optional_str, validator=_valid_email)
 
 
@@ -641,15 +675,17 @@ class Client:
     preferred_name: str | None = field(default=None, converter=_optional_str)
     date_of_birth: date = field(converter=_to_date, validator=_is_date)
     preferred_language: str = field(default="en-US", converter=_strip, validator=_language)
-    phone: Phone = field(converter=_phone_field("phone"))
+    phone: Phone = field(converter=_to_phone, validator=_is_phone)
     email: str | None = field(default=None, converter=_optional_str, validator=_valid_email)
     session_address: Address
     emergency_contact: EmergencyContact
-    device: Device = field(converter=_enum_converter(Device), validator=_enum_validator(Device))
-    connection: Connection = field(converter=_enum_converter(Connection), validator=_enum_validator(Connection))
+    device: Device = field(converter=_to_device, validator=_enum_validator(Device))
+    connection: Connection = field(
+        converter=_to_connection, validator=_enum_validator(Connection)
+    )
     service_type: ServiceType = field(
         default=ServiceType.INDIVIDUAL,
-        converter=_enum_converter(ServiceType),
+        converter=_to_service_type,
         validator=_enum_validator(ServiceType),
     )
     participants: tuple[Participant, ...] = field(default=(), converter=_to_tuple)
@@ -673,4 +709,3 @@ class Client:
     def display_name(self) -> str:
         """The preferred name, or the legal name."""
         return self.preferred_name or self.legal_name
-

@@ -161,7 +161,9 @@ def stage_packet(
         template_set, chosen = choose_template_set(client.preferred_language, force=language)
         warnings.extend(chosen)
     if template_set.locale != "en-US" and not template_set.translation_reviewed_by:
-        warnings.append(f"the {template_set.locale} translation has not been reviewed by a qualified translator")
+        warnings.append(
+            f"the {template_set.locale} translation has not been reviewed by a qualified translator"
+        )
     templates = [t for t in template_set.templates if template_ids is None or t.id in template_ids]
     if not templates:
         raise PacketError("no templates selected")
@@ -192,19 +194,23 @@ def stage_packet(
                 "date": context["_packet"]["date"],
                 "locale": template_set.locale,
             }
-            rendered = render(info.path.read_bytes(), doc_context, name=info.path.name, signer_keys=signer_keys)
+            rendered = render(
+                info.path.read_bytes(), doc_context, name=info.path.name, signer_keys=signer_keys
+            )
             docx_path = staging / f"{info.id}.docx"
             atomic_write(docx_path, rendered.docx)
             docx_paths.append(docx_path)
-            documents.append({
-                "id": info.id,
-                "title": info.title,
-                "template_file": info.path.name,
-                "template_sha256": info.sha256,
-                "docx": docx_path.name,
-                "docx_sha256": sha256_file(docx_path),
-                "signature_places": list(rendered.signature_places),
-            })
+            documents.append(
+                {
+                    "id": info.id,
+                    "title": info.title,
+                    "template_file": info.path.name,
+                    "template_sha256": info.sha256,
+                    "docx": docx_path.name,
+                    "docx_sha256": sha256_file(docx_path),
+                    "signature_places": list(rendered.signature_places),
+                }
+            )
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -231,8 +237,13 @@ def stage_packet(
         "documents": documents,
         "warnings": warnings,
     }
-    return StagedPacket(out_dir=out_dir, staging=staging, docx_paths=tuple(docx_paths), manifest=manifest,
-                        warnings=tuple(warnings))
+    return StagedPacket(
+        out_dir=out_dir,
+        staging=staging,
+        docx_paths=tuple(docx_paths),
+        manifest=manifest,
+        warnings=tuple(warnings),
+    )
 
 
 def finish_packet(staged: StagedPacket, pdf_paths: Sequence[Path]) -> RenderResult:
@@ -251,18 +262,30 @@ def finish_packet(staged: StagedPacket, pdf_paths: Sequence[Path]) -> RenderResu
         first_page = 1
         for document, pdf in zip(documents, pdf_paths, strict=True):
             pages = page_count(pdf)
-            document.update({
-                "pdf": pdf.name,
-                "pdf_sha256": sha256_file(pdf),
-                "pages": pages,
-                "packet_pages": [first_page, first_page + pages - 1],
-            })
+            document.update(
+                {
+                    "pdf": pdf.name,
+                    "pdf_sha256": sha256_file(pdf),
+                    "pages": pages,
+                    "packet_pages": [first_page, first_page + pages - 1],
+                }
+            )
             first_page += pages
         packet_path = staged.staging / PACKET_NAME
-        atomic_write(packet_path, merge_pdfs(pdf_paths, title=f"Consent packet {manifest['packet_id']}",
-                                             subject=str(manifest["practice_name"])))
+        atomic_write(
+            packet_path,
+            merge_pdfs(
+                pdf_paths,
+                title=f"Consent packet {manifest['packet_id']}",
+                subject=str(manifest["practice_name"]),
+            ),
+        )
         manifest["documents"] = documents
-        manifest["packet"] = {"file": PACKET_NAME, "sha256": sha256_file(packet_path), "pages": first_page - 1}
+        manifest["packet"] = {
+            "file": PACKET_NAME,
+            "sha256": sha256_file(packet_path),
+            "pages": first_page - 1,
+        }
         text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
         atomic_write(staged.staging / MANIFEST_NAME, text.encode("utf-8"))
         _check_target(staged.out_dir)
@@ -315,9 +338,19 @@ def render_packet(
         RulesError: the practice's rule policy refuses a stale or unverified rule, or an override
             is malformed.
     """
-    staged = stage_packet(practice, client, out_dir, template_set=template_set, language=language, on=on,
-                          now=now, packet_id=packet_id, rules=rules, template_ids=template_ids,
-                          state_rules=state_rules)
+    staged = stage_packet(
+        practice,
+        client,
+        out_dir,
+        template_set=template_set,
+        language=language,
+        on=on,
+        now=now,
+        packet_id=packet_id,
+        rules=rules,
+        template_ids=template_ids,
+        state_rules=state_rules,
+    )
     try:
         if converter is None:
             from .convert import LibreOfficeConverter

@@ -20,7 +20,9 @@ def register(commands: Any) -> None:
     parser.add_argument("--practice", required=True, type=Path, help="practice TOML file")
     parser.add_argument("--client", required=True, type=Path, help="client TOML or JSON file")
     parser.add_argument("--out", required=True, type=Path, help="packet folder to write")
-    parser.add_argument("--language", help="force a template locale (e.g. en-US, es-US) or a custom set folder")
+    parser.add_argument(
+        "--language", help="force a template locale (e.g. en-US, es-US) or a custom set folder"
+    )
     parser.add_argument("--date", type=date.fromisoformat, help="document date (YYYY-MM-DD); default today")
     parser.set_defaults(func=run)
 

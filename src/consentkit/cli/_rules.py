@@ -17,12 +17,15 @@ from ..rules import RULE_TABLE_HEADER, check_rules, dataset_version, format_rule
 
 def register(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
-        "rules", help="show and check the state rule data",
+        "rules",
+        help="show and check the state rule data",
         description="State rule data: research by the consentkit maintainers, not legal advice.",
     )
     sub = parser.add_subparsers(dest="rules_command", metavar="ACTION", required=True)
     show = sub.add_parser("show", help="a table of one jurisdiction's rules with their citations")
-    show.add_argument("state", metavar="STATE", help="a state or DC postal code, or US for the federal baseline")
+    show.add_argument(
+        "state", metavar="STATE", help="a state or DC postal code, or US for the federal baseline"
+    )
     show.add_argument("--json", action="store_true", help="print JSON instead of a table")
     show.set_defaults(func=run_show)
     check = sub.add_parser(
@@ -32,7 +35,9 @@ def register(commands: Any) -> None:
     check.add_argument("--today", type=date.fromisoformat, default=None, help="check as of this date")
     check.add_argument("--max-age-days", type=int, default=365, help="older reviews are stale (default 365)")
     check.add_argument("--quiet", action="store_true", help="print errors and the summary only")
-    check.add_argument("files", nargs="*", type=Path, help="check these data files instead of the bundled ones")
+    check.add_argument(
+        "files", nargs="*", type=Path, help="check these data files instead of the bundled ones"
+    )
     check.set_defaults(func=run_check)
 
 
@@ -44,8 +49,11 @@ def run_show(args: argparse.Namespace) -> int:
         raise
     rows = format_rule_table(ruleset)
     if args.json:
-        print(json.dumps([dict(zip(RULE_TABLE_HEADER, row, strict=True)) for row in rows], indent=2,
-                         ensure_ascii=False))
+        print(
+            json.dumps(
+                [dict(zip(RULE_TABLE_HEADER, row, strict=True)) for row in rows], indent=2, ensure_ascii=False
+            )
+        )
         return 0
     console = Console(width=200 if not Console().is_terminal else None)
     table = Table(title=f"{ruleset.name} ({code}) - rule data {dataset_version()}", show_lines=True)
@@ -54,7 +62,9 @@ def run_show(args: argparse.Namespace) -> int:
     for row in rows:
         table.add_row(*row)
     console.print(table)
-    console.print("Not legal advice. 'unverified' rules are conservative defaults whose sources were not reviewed.")
+    console.print(
+        "Not legal advice. 'unverified' rules are conservative defaults whose sources were not reviewed."
+    )
     return 0
 
 
@@ -69,8 +79,12 @@ def run_check(args: argparse.Namespace) -> int:
     print()
     print(f"{'jurisdiction':<14}{'primary':>9}{'secondary':>11}{'unverified':>12}")
     for summary in report.summaries:
-        print(f"{summary.jurisdiction:<14}{summary.primary:>9}{summary.secondary:>11}{summary.unverified:>12}")
+        print(
+            f"{summary.jurisdiction:<14}{summary.primary:>9}{summary.secondary:>11}{summary.unverified:>12}"
+        )
     verdict = "ok" if report.ok else "FAILED"
-    print(f"\nrules check {verdict}: {len(report.errors)} error(s), {len(report.warnings)} warning(s), "
-          f"dataset {report.dataset_version or '?'}, as of {today.isoformat()}")
+    print(
+        f"\nrules check {verdict}: {len(report.errors)} error(s), {len(report.warnings)} warning(s), "
+        f"dataset {report.dataset_version or '?'}, as of {today.isoformat()}"
+    )
     return 0 if report.ok else 1

@@ -82,7 +82,9 @@ def sample_cases() -> list[tuple[str, Practice, Client]]:
         date_of_birth=date(1990, 1, 1),
         phone=_phone("601-555-0120"),
         session_address=address,
-        emergency_contact=EmergencyContact(name="Em Contact", relationship="friend", phone=_phone("601-555-0121")),
+        emergency_contact=EmergencyContact(
+            name="Em Contact", relationship="friend", phone=_phone("601-555-0121")
+        ),
         device="computer",
         connection="public_wifi",
     )
@@ -109,11 +111,17 @@ def sample_cases() -> list[tuple[str, Practice, Client]]:
         date_of_birth=date(2011, 5, 20),
         guardians=(Guardian(name="Gil Guardian", relationship="father", phone=_phone("601-555-0122")),),
     )
-    return [("adult", practice, adult), ("couple", practice, couple), ("family", practice, family),
-            ("minor", practice, minor)]
+    return [
+        ("adult", practice, adult),
+        ("couple", practice, couple),
+        ("family", practice, family),
+        ("minor", practice, minor),
+    ]
 
 
-def check_template(path: str | Path, *, templates: TemplateSet | None = None, on: date | None = None) -> TemplateReport:
+def check_template(
+    path: str | Path, *, templates: TemplateSet | None = None, on: date | None = None
+) -> TemplateReport:
     """Check a DOCX template: syntax, unknown variables, leftover tags and signature places.
 
     The template is dry-rendered for each of :func:`sample_cases`; a variable that does not exist
@@ -135,7 +143,9 @@ def check_template(path: str | Path, *, templates: TemplateSet | None = None, on
     problems: list[str] = []
     variables: set[str] = set()
     try:
-        variables = set(DocxTemplate(io.BytesIO(data)).get_undeclared_template_variables(jinja_env=make_environment()))
+        variables = set(
+            DocxTemplate(io.BytesIO(data)).get_undeclared_template_variables(jinja_env=make_environment())
+        )
     except jinja2.TemplateSyntaxError as exc:
         problems.append(f"syntax error: {exc.message}")
     except (KeyError, zipfile.BadZipFile) as exc:
@@ -146,11 +156,17 @@ def check_template(path: str | Path, *, templates: TemplateSet | None = None, on
     if not problems:
         for label, practice, client in sample_cases():
             context = build_context(practice, client, templates=templates, on=on, packet_id="SAMPLE")
-            context["doc"] = {"title": name, "template_id": path.stem, "packet_id": "SAMPLE",
-                              "date": context["_packet"]["date"], "locale": templates.locale}
+            context["doc"] = {
+                "title": name,
+                "template_id": path.stem,
+                "packet_id": "SAMPLE",
+                "date": context["_packet"]["date"],
+                "locale": templates.locale,
+            }
             try:
-                rendered = render_docx(data, context, name=name,
-                                       signer_keys={s["key"] for s in context["signers"]})
+                rendered = render_docx(
+                    data, context, name=name, signer_keys={s["key"] for s in context["signers"]}
+                )
             except TemplateError as exc:
                 message = str(exc).split(": ", 1)[-1]
                 if message not in problems:
@@ -159,5 +175,9 @@ def check_template(path: str | Path, *, templates: TemplateSet | None = None, on
             places.extend(p for p in rendered.signature_places if p not in places)
         if not places and not problems:
             problems.append('no signature place: add {{r signature_place("client") }} where the client signs')
-    return TemplateReport(template=name, problems=tuple(problems), variables=tuple(sorted(variables)),
-                          signature_places=tuple(places))
+    return TemplateReport(
+        template=name,
+        problems=tuple(problems),
+        variables=tuple(sorted(variables)),
+        signature_places=tuple(places),
+    )

@@ -165,7 +165,12 @@ def build_context(
     populations = [templates.word("population", p.value) for p in practice.populations]
     participants = [{"name": p.name, "relationship": p.relationship} for p in client.participants]
     guardians = [
-        {"name": g.name, "relationship": g.relationship, "phone": _phone(g.phone, locale), "email": g.email or ""}
+        {
+            "name": g.name,
+            "relationship": g.relationship,
+            "phone": _phone(g.phone, locale),
+            "email": g.email or "",
+        }
         for g in client.guardians
     ]
     signers = packet_signers(client, clinician, minor=minor)

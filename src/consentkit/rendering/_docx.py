@@ -12,11 +12,19 @@ from typing import Any
 import attrs
 import jinja2
 from docxtpl import DocxTemplate, RichText
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 
 from ..errors import TemplateError
 
-__all__ = ["ANCHOR_PREFIX", "RenderedDocument", "leftover_tags", "make_environment", "render_docx", "to_namespace"]
+__all__ = [
+    "ANCHOR_PREFIX",
+    "RenderedDocument",
+    "leftover_tags",
+    "make_environment",
+    "render_docx",
+    "to_namespace",
+]
 
 #: Signature places render as invisible text ``ck-sig-<key>`` that the signing step finds in the PDF.
 ANCHOR_PREFIX = "ck-sig-"
@@ -49,23 +57,36 @@ class RenderedDocument:
     signature_places: tuple[str, ...]
 
 
-def _signature_place_factory(template: str, places: list[str], signer_keys: set[str] | None) -> Callable[..., Any]:
+def _signature_place_factory(
+    template: str, places: list[str], signer_keys: set[str] | None
+) -> Callable[..., Any]:
     def signature_place(role: str, n: int | None = None) -> RichText:
         if role not in ROLES:
-            raise TemplateError(f"unknown signature role {role!r} (use one of {', '.join(ROLES)})",
-                                template=template, tag="signature_place")
+            raise TemplateError(
+                f"unknown signature role {role!r} (use one of {', '.join(ROLES)})",
+                template=template,
+                tag="signature_place",
+            )
         if role in _NUMBERED:
             if not isinstance(n, int) or n < 1:
-                raise TemplateError(f"signature_place({role!r}, n) needs a number n >= 1",
-                                    template=template, tag="signature_place")
+                raise TemplateError(
+                    f"signature_place({role!r}, n) needs a number n >= 1",
+                    template=template,
+                    tag="signature_place",
+                )
             key = f"{role}-{n}"
         else:
             key = role
         if signer_keys is not None and key not in signer_keys:
-            raise TemplateError(f"signature place {key!r} has no signer in this packet",
-                                template=template, tag="signature_place")
+            raise TemplateError(
+                f"signature place {key!r} has no signer in this packet",
+                template=template,
+                tag="signature_place",
+            )
         if key in places:
-            raise TemplateError(f"signature place {key!r} appears twice", template=template, tag="signature_place")
+            raise TemplateError(
+                f"signature place {key!r} appears twice", template=template, tag="signature_place"
+            )
         places.append(key)
         anchor = RichText()
         anchor.add(ANCHOR_PREFIX + key, color="FFFFFF", size=4)
@@ -76,7 +97,7 @@ def _signature_place_factory(template: str, places: list[str], signer_keys: set[
 
 def leftover_tags(docx: bytes) -> list[str]:
     """Template tags left in the text of a rendered DOCX (body, headers, footers, notes)."""
-    found = []
+    found: list[str] = []
     with zipfile.ZipFile(io.BytesIO(docx)) as archive:
         for name in archive.namelist():
             if _TEXT_PARTS.match(name):

@@ -17,8 +17,8 @@ from ..rules._model import (
     CrisisResources,
     DutyToWarn,
     MinorConsent,
-    RecordRetention,
     Recording,
+    RecordRetention,
     TelehealthConsent,
 )
 from ..rules._resolve import ResolvedRules
@@ -39,7 +39,9 @@ def _clause(templates: TemplateSet, key: str, **values: object) -> str:
     def fill(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in values:
-            raise TemplateError(f"rules.{key} uses an unknown placeholder {{{name}}}", template=templates.locale)
+            raise TemplateError(
+                f"rules.{key} uses an unknown placeholder {{{name}}}", template=templates.locale
+            )
         return str(values[name])
 
     return _PLACEHOLDER.sub(fill, text)
@@ -58,23 +60,34 @@ def _minor(resolved: ResolvedRules, templates: TemplateSet, state: str) -> str:
         limits += _clause(templates, "minor_self_week", n=rule.per_week_cap)
     excludes = ""
     if rule.excludes:
-        excludes = _clause(templates, "minor_self_excludes", items=format_list(list(rule.excludes), templates.locale))
-    return _clause(templates, "minor_self", state=state, age=rule.self_consent_age, limits=limits, excludes=excludes)
+        excludes = _clause(
+            templates, "minor_self_excludes", items=format_list(list(rule.excludes), templates.locale)
+        )
+    return _clause(
+        templates, "minor_self", state=state, age=rule.self_consent_age, limits=limits, excludes=excludes
+    )
 
 
-def _retention(values: Mapping[str, object], federal: Mapping[str, object], templates: TemplateSet,
-               majority: int) -> str:
+def _retention(
+    values: Mapping[str, object], federal: Mapping[str, object], templates: TemplateSet, majority: int
+) -> str:
     state_rule = values.get("record_retention")
     floor = federal.get("record_retention")
     years = [r.adult_years for r in (state_rule, floor) if isinstance(r, RecordRetention) and r.adult_years]
     if not years:
         return templates.default("retention")
     start = state_rule.counted_from if isinstance(state_rule, RecordRetention) else "termination"
-    text = _clause(templates, "retention_adult", years=max(years), start=_clause(templates, f"retention_start_{start}"))
+    text = _clause(
+        templates, "retention_adult", years=max(years), start=_clause(templates, f"retention_start_{start}")
+    )
     if isinstance(state_rule, RecordRetention):
         if state_rule.minor_years_past_majority is not None:
-            text += _clause(templates, "retention_minor_years", years=state_rule.minor_years_past_majority,
-                            majority=majority)
+            text += _clause(
+                templates,
+                "retention_minor_years",
+                years=state_rule.minor_years_past_majority,
+                majority=majority,
+            )
         elif state_rule.minor_rule:
             text += _clause(templates, "retention_minor_rule", rule=state_rule.minor_rule)
     return text
@@ -101,8 +114,14 @@ def slots_from_rules(resolved: ResolvedRules, templates: TemplateSet) -> RuleSlo
             parts = []
             for entry in board.boards:
                 contact = ", ".join(x for x in (entry.phone, entry.website, entry.address) if x)
-                parts.append(_clause(templates, "board_generic", board=entry.name,
-                                     contact=f" ({contact})" if contact else ""))
+                parts.append(
+                    _clause(
+                        templates,
+                        "board_generic",
+                        board=entry.name,
+                        contact=f" ({contact})" if contact else "",
+                    )
+                )
             board_text = " ".join(parts)
     recording = values.get("recording")
     consent = recording.consent if isinstance(recording, Recording) else "all_party"
@@ -115,8 +134,9 @@ def slots_from_rules(resolved: ResolvedRules, templates: TemplateSet) -> RuleSlo
     consent_rule = values.get("telehealth_consent")
     if isinstance(consent_rule, TelehealthConsent):
         if consent_rule.per_session_checks:
-            checks = format_list([_clause(templates, f"check_{c}") for c in consent_rule.per_session_checks],
-                                 templates.locale)
+            checks = format_list(
+                [_clause(templates, f"check_{c}") for c in consent_rule.per_session_checks], templates.locale
+            )
             notices.append(_clause(templates, "per_session_checks", checks=checks))
         if consent_rule.form in ("verbal", "either"):
             notices.append(_clause(templates, "consent_verbal"))
@@ -133,6 +153,10 @@ def slots_from_rules(resolved: ResolvedRules, templates: TemplateSet) -> RuleSlo
         crisis_lines=tuple(lines),
         notices=tuple(notices),
         age_of_majority=minor_rule.age_of_majority,
-        sources=tuple((rule.id, cite) for rule in resolved.applied for cite in rule.citations[:1]
-                      if rule.jurisdiction == resolved.state),
+        sources=tuple(
+            (rule.id, cite)
+            for rule in resolved.applied
+            for cite in rule.citations[:1]
+            if rule.jurisdiction == resolved.state
+        ),
     )

@@ -24,8 +24,8 @@ from ._model import (
     DutyToWarn,
     Licensure,
     MinorConsent,
-    RecordRetention,
     Recording,
+    RecordRetention,
     Rule,
     TelehealthConsent,
     Topic,
@@ -152,11 +152,7 @@ def check_jurisdiction(practice: Practice, clinician: Clinician, state: str, on:
                 break
     if not authorization:
         expired = [lic for lic in clinician.licenses if lic.state == state]
-        detail = (
-            f"; the {state} license expired on {expired[0].expires.isoformat()}"
-            if expired
-            else ""
-        )
+        detail = f"; the {state} license expired on {expired[0].expires.isoformat()}" if expired else ""
         raise JurisdictionError(
             f"{clinician.display_name} ({clinician.id}) holds no license or compact privilege valid on "
             f"{on.isoformat()} for {state_name}, where the client will be during sessions{detail}{why}. "
@@ -169,10 +165,10 @@ def check_jurisdiction(practice: Practice, clinician: Clinician, state: str, on:
         if isinstance(value, Licensure) and value.location_rule == "both_locations":
             held = any(lic.state == home and _valid_on(lic.expires, on) for lic in clinician.licenses)
             if not held:
+                basis = home_rule.citations[0].cite if home_rule.citations else home_rule.id
                 raise JurisdictionError(
                     f"{clinician.display_name} ({clinician.id}) practises from {US_STATES[home]}, whose rule "
-                    f"requires a license in both locations ({home_rule.citations[0].cite if home_rule.citations else home_rule.id}), "
-                    f"and holds no valid {home} license"
+                    f"requires a license in both locations ({basis}), and holds no valid {home} license"
                 )
     return authorization
 
@@ -220,19 +216,23 @@ def resolve_rules(practice: Practice, clinician: Clinician, client: Client, on: 
             override = overrides.get(rule.id)
             value = _override_value(override, rule) if override else rule.value
             target.setdefault(rule.topic, value)
-            applied.append(AppliedRule(
-                id=rule.id,
-                topic=rule.topic,
-                jurisdiction=ruleset.jurisdiction,
-                confidence=rule.confidence,
-                last_reviewed=rule.last_reviewed,
-                effective_date=rule.effective_date,
-                citations=tuple(c.cite for c in rule.citations),
-                override=override,
-            ))
+            applied.append(
+                AppliedRule(
+                    id=rule.id,
+                    topic=rule.topic,
+                    jurisdiction=ruleset.jurisdiction,
+                    confidence=rule.confidence,
+                    last_reviewed=rule.last_reviewed,
+                    effective_date=rule.effective_date,
+                    citations=tuple(c.cite for c in rule.citations),
+                    override=override,
+                )
+            )
             if override is not None:
-                notes.append(f"{rule.id}: overridden by the practice ({override.reason}; approved by "
-                             f"{override.approved_by} on {override.approved_on.isoformat()})")
+                notes.append(
+                    f"{rule.id}: overridden by the practice ({override.reason}; approved by "
+                    f"{override.approved_by} on {override.approved_on.isoformat()})"
+                )
                 continue
             if rule.confidence == "unverified":
                 message = f"{rule.id} is unverified (no primary or secondary source reviewed)"
@@ -240,20 +240,26 @@ def resolve_rules(practice: Practice, clinician: Clinician, client: Client, on: 
                     raise RulesError(message + "; the practice's rule policy makes this an error")
                 warnings.append(message)
             if rule.last_reviewed < stale_before:
-                message = (f"{rule.id} was last reviewed on {rule.last_reviewed.isoformat()}, more than "
-                           f"{policy.max_age_days} days before {on.isoformat()}")
+                message = (
+                    f"{rule.id} was last reviewed on {rule.last_reviewed.isoformat()}, more than "
+                    f"{policy.max_age_days} days before {on.isoformat()}"
+                )
                 if policy.stale_is_error:
                     raise RulesError(message + "; the practice's rule policy makes this an error")
                 warnings.append(message)
             for conflict in rule.conflicts:
-                notes.append(f"{rule.id}: sources conflict ({conflict.source} says {conflict.says}); "
-                             f"{conflict.resolution}")
+                notes.append(
+                    f"{rule.id}: sources conflict ({conflict.source} says {conflict.says}); "
+                    f"{conflict.resolution}"
+                )
     board = values.get("board_notice")
     if isinstance(board, BoardNotice) and board.required and not board.prescribed_text:
         missing = [b.name for b in board.boards if not (b.phone or b.website or b.address)]
         if missing:
-            warnings.append(f"US-{state}.board_notice: no contact details for {missing[0]} in the rule data; "
-                            "add them with a practice override of this rule")
+            warnings.append(
+                f"US-{state}.board_notice: no contact details for {missing[0]} in the rule data; "
+                "add them with a practice override of this rule"
+            )
     return ResolvedRules(
         state=state,
         on=on,
@@ -287,8 +293,10 @@ def board_notice(resolved: ResolvedRules) -> BoardNotice | None:
 
 
 def retention(resolved: ResolvedRules) -> tuple[RecordRetention | None, RecordRetention | None]:
-    return (_typed(resolved.values, "record_retention", RecordRetention),
-            _typed(resolved.federal, "record_retention", RecordRetention))
+    return (
+        _typed(resolved.values, "record_retention", RecordRetention),
+        _typed(resolved.federal, "record_retention", RecordRetention),
+    )
 
 
 def recording(resolved: ResolvedRules) -> Recording | None:

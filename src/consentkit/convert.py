@@ -1,0 +1,508 @@
+"""Convert DOCX documents to PDF/A-3b.
+
+:class:`Converter` is the small interface the packet pipeline needs; :class:`LibreOfficeConverter`
+implements it with headless LibreOffice (``soffice --convert-to``). Another engine (Gotenberg,
+unoserver) can be plugged in behind the same interface.
+
+LibreOffice fails in ways that do not show in its exit status, so nothing it reports is trusted:
+
+* it exits 0 when a document cannot be loaded, and converts random bytes as plain text unless the
+  input filter is forced; inputs are therefore checked to be DOCX first, and the DOCX filter is
+  forced;
+* it silently skips documents (the launcher passes at most 255 arguments on, so 53 of 300 inputs
+  of one call were dropped), so each call gets at most ``max_files_per_call`` inputs, every
+  expected output is checked, and missing or invalid ones are converted once more;
+* malformed export options give a plain PDF, so every output must claim PDF/A-3 in its XMP;
+* two conversions sharing one profile fail silently, so every converter has a private profile;
+* a timeout of the launcher leaves ``soffice.bin`` running, so LibreOffice runs in its own
+  process group (session) and the whole group is killed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import weakref
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol, Self
+
+import attrs
+import pikepdf
+
+from .errors import ConversionError, ConversionTimeout
+from .pdf.archival import xmp_problems
+
+__all__ = [
+    "INSTALL_HINT",
+    "MAX_FILES_PER_CALL",
+    "PDFA3_EXPORT",
+    "SOFFICE_ENV",
+    "Converter",
+    "LibreOfficeConverter",
+    "find_soffice",
+]
+
+#: Environment variable naming the ``soffice`` executable to use.
+SOFFICE_ENV = "CONSENTKIT_SOFFICE"
+#: The ``--convert-to`` argument selecting PDF/A-3b (``SelectPdfVersion`` 3).
+PDFA3_EXPORT = 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"3"}}'
+#: The ``soffice`` launcher passes at most 255 arguments on; with the options used here it
+#: converts about 247 inputs and drops the rest without a word. Stay well below that.
+MAX_FILES_PER_CALL = 240
+INSTALL_HINT = (
+    "Install LibreOffice: on Debian/Ubuntu `sudo apt-get install -y libreoffice-writer-nogui "
+    "fonts-crosextra-carlito fonts-crosextra-caladea fonts-liberation2 fonts-dejavu-core`; "
+    "on macOS `brew install --cask libreoffice`; on Windows download it from "
+    "https://www.libreoffice.org/download/. Or set CONSENTKIT_SOFFICE to the soffice executable."
+)
+
+_DOCX_FILTER = "MS Word 2007 XML"
+_PDF_MODE = 0o600
+_DIR_MODE = 0o700
+_STDERR_LIMIT = 64 * 1024
+
+
+class Converter(Protocol):
+    """Turns DOCX documents into PDF/A-3b files."""
+
+    def convert(self, documents: Sequence[Path], outdir: Path) -> list[Path]:
+        """Convert every document to ``outdir/<stem>.pdf``.
+
+        Args:
+            documents: the DOCX files; their stems must differ.
+            outdir: the folder for the PDFs (created if missing).
+
+        Returns:
+            The PDF paths, in the order of ``documents``.
+
+        Raises:
+            ConversionError: a document could not be converted; ``document`` names the first.
+            ConversionTimeout: the engine ran past its time limit.
+        """
+        ...
+
+
+def find_soffice() -> Path:
+    """Locate the LibreOffice ``soffice`` executable.
+
+    Looks at ``$CONSENTKIT_SOFFICE`` first, then ``soffice`` and ``libreoffice`` on ``PATH``, then
+    the default install locations on macOS and Windows.
+
+    Returns:
+        The executable's path.
+
+    Raises:
+        ConversionError: ``$CONSENTKIT_SOFFICE`` names no executable, or LibreOffice is not
+            installed (the message says how to install it).
+    """
+    configured = os.environ.get(SOFFICE_ENV, "").strip()
+    if configured:
+        found = _executable(configured)
+        if found is None:
+            raise ConversionError(f"{SOFFICE_ENV} is set to {configured!r}, which is not an executable file")
+        return found
+    for name in ("soffice", "libreoffice"):
+        hit = shutil.which(name)
+        if hit is not None:
+            return Path(hit).absolute()
+    for candidate in _install_locations():
+        if _is_executable(candidate):
+            return candidate
+    raise ConversionError(f"LibreOffice (soffice) not found. {INSTALL_HINT}")
+
+
+@attrs.frozen
+class _Call:
+    """What one ``soffice`` run left behind, for error messages."""
+
+    returncode: int
+    stderr: str
+
+    def explain(self, documents: int) -> str:
+        notes = []
+        if self.returncode != 0:
+            notes.append(f"soffice exit status {self.returncode}")
+        # LibreOffice's messages name no file, so they only help when one document was converted.
+        errors = [line.strip() for line in self.stderr.splitlines() if line.startswith("Error")]
+        if documents == 1 and errors:
+            notes.append(errors[0][:200])
+        return f" ({'; '.join(notes)})" if notes else ""
+
+
+class LibreOfficeConverter:
+    """Converts DOCX to PDF/A-3b with headless LibreOffice, many documents per process.
+
+    Each converter has its own LibreOffice profile (LibreOffice must never touch the user's
+    profile, and two processes sharing one fail silently). Unless ``profile_dir`` is given, the
+    profile is a temporary folder made on first use, reused by later calls (its first creation
+    costs about a second) and removed by :meth:`close`. Calls on one converter run one at a time;
+    for parallel conversions use one converter per worker.
+
+    Use it as a context manager, or call :meth:`close`::
+
+        with LibreOfficeConverter() as converter:
+            pdfs = converter.convert([Path("consent.docx")], Path("out"))
+
+    Attributes:
+        soffice: the ``soffice`` executable used.
+        timeout: the limit in seconds for one LibreOffice process (one batch of documents).
+        max_files_per_call: the most documents given to one LibreOffice process.
+    """
+
+    def __init__(
+        self,
+        soffice: str | Path | None = None,
+        *,
+        timeout: float = 120.0,
+        max_files_per_call: int = 200,
+        profile_dir: Path | None = None,
+    ) -> None:
+        """Set up a converter; LibreOffice is started only by :meth:`convert`.
+
+        Args:
+            soffice: the ``soffice`` executable (a path or a name on ``PATH``); default:
+                :func:`find_soffice`.
+            timeout: the limit in seconds for one LibreOffice process.
+            max_files_per_call: the most documents per LibreOffice process (at most
+                :data:`MAX_FILES_PER_CALL`).
+            profile_dir: a LibreOffice profile folder to use and keep; it must not be shared
+                with another converter or LibreOffice process. Default: a private temporary one.
+
+        Raises:
+            ConversionError: ``soffice`` is not an executable, or LibreOffice is not found.
+            ValueError: ``timeout`` or ``max_files_per_call`` is out of range.
+        """
+        if not timeout > 0:
+            raise ValueError(f"timeout must be positive, not {timeout!r}")
+        if not 1 <= max_files_per_call <= MAX_FILES_PER_CALL:
+            raise ValueError(f"max_files_per_call must be between 1 and {MAX_FILES_PER_CALL}")
+        if soffice is None:
+            self.soffice = find_soffice()
+        else:
+            found = _executable(str(soffice))
+            if found is None:
+                raise ConversionError(f"soffice {str(soffice)!r} is not an executable file")
+            self.soffice = found
+        self.timeout = timeout
+        self.max_files_per_call = max_files_per_call
+        self._given_profile = Path(profile_dir).absolute() if profile_dir is not None else None
+        self._own_profile: Path | None = None
+        self._remove_profile: Callable[[], object] | None = None
+        self._lock = threading.RLock()
+        self._seconds = 0.0
+        self._calls = 0
+
+    @property
+    def seconds_in_libreoffice(self) -> float:
+        """Wall-clock seconds spent waiting for LibreOffice processes, over this converter's life."""
+        return self._seconds
+
+    @property
+    def soffice_calls(self) -> int:
+        """How many LibreOffice processes this converter has started."""
+        return self._calls
+
+    @property
+    def profile_dir(self) -> Path:
+        """The LibreOffice profile folder (created on first use)."""
+        with self._lock:
+            if self._given_profile is not None:
+                self._given_profile.mkdir(parents=True, exist_ok=True, mode=_DIR_MODE)
+                return self._given_profile
+            if self._own_profile is None:
+                path = Path(tempfile.mkdtemp(prefix="consentkit-lo-profile-")).absolute()
+                self._own_profile = path
+                self._remove_profile = weakref.finalize(self, shutil.rmtree, path, ignore_errors=True)
+            return self._own_profile
+
+    def close(self) -> None:
+        """Remove the private profile folder (a ``profile_dir`` given by the caller is kept)."""
+        with self._lock:
+            if self._remove_profile is not None:
+                self._remove_profile()
+            self._remove_profile = None
+            self._own_profile = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def convert(self, documents: Sequence[Path], outdir: Path) -> list[Path]:
+        """Convert DOCX documents to PDF/A-3b files ``outdir/<stem>.pdf``.
+
+        The documents are checked to be DOCX before LibreOffice starts. The PDFs are written to
+        a private folder inside ``outdir``, checked (a PDF claiming PDF/A-3b in its XMP), and then
+        renamed into place with mode 0600, replacing files of the same name; when any document
+        fails, none of the PDFs is moved into ``outdir``. Documents whose PDF is missing or
+        invalid after the first LibreOffice run are converted once more in a new run.
+
+        Args:
+            documents: the DOCX files; their stems must differ.
+            outdir: the folder for the PDFs (created if missing).
+
+        Returns:
+            The PDF paths, in the order of ``documents``.
+
+        Raises:
+            ConversionError: a document is not a readable DOCX, two documents share a stem, a
+                document still had no valid PDF after the retry, or a PDF cannot be moved into
+                ``outdir``; ``document`` names the first document concerned.
+            ConversionTimeout: a LibreOffice process ran past ``timeout``; its process group was
+                killed.
+        """
+        inputs = [Path(d).absolute() for d in documents]
+        if not inputs:
+            return []
+        stems: dict[str, Path] = {}
+        for doc in inputs:
+            if doc.stem in stems:
+                raise ConversionError(
+                    f"has the same stem as another document (both would become {doc.stem}.pdf)",
+                    document=doc.name,
+                )
+            stems[doc.stem] = doc
+        for doc in inputs:
+            _check_docx(doc)
+        outdir = Path(outdir).absolute()
+        outdir.mkdir(parents=True, exist_ok=True, mode=_DIR_MODE)
+        targets = [outdir / f"{doc.stem}.pdf" for doc in inputs]
+        with self._lock, _staging(outdir) as staging:
+            problems = self._convert_batches(inputs, staging)
+            if problems:
+                retry = [doc for doc in inputs if doc in problems]
+                problems = self._convert_batches(retry, staging)
+                if problems:
+                    first = next(doc for doc in inputs if doc in problems)
+                    raise ConversionError(f"{problems[first]}, also on a second try", document=first.name)
+            for doc, target in zip(inputs, targets, strict=True):
+                staged = staging / target.name
+                try:
+                    staged.chmod(_PDF_MODE)
+                    staged.replace(target)
+                except OSError as exc:
+                    raise ConversionError(
+                        f"cannot move its PDF into place ({exc.strerror or exc})", document=doc.name
+                    ) from exc
+        return targets
+
+    def _convert_batches(self, documents: list[Path], staging: Path) -> dict[Path, str]:
+        """Convert in runs of at most ``max_files_per_call``; return what is wrong per document."""
+        problems: dict[Path, str] = {}
+        for start in range(0, len(documents), self.max_files_per_call):
+            batch = documents[start : start + self.max_files_per_call]
+            for doc in batch:
+                (staging / f"{doc.stem}.pdf").unlink(missing_ok=True)
+            call = self._run(batch, staging)
+            for doc in batch:
+                problem = _output_problem(staging / f"{doc.stem}.pdf")
+                if problem is not None:
+                    problems[doc] = problem + call.explain(len(batch))
+        return problems
+
+    def _run(self, batch: list[Path], staging: Path) -> _Call:
+        command = [
+            str(self.soffice),
+            f"-env:UserInstallation={self.profile_dir.as_uri()}",
+            "--headless",
+            "--norestore",
+            "--nologo",
+            "--nodefault",
+            "--nolockcheck",
+            f"--infilter={_DOCX_FILTER}",
+            "--convert-to",
+            PDFA3_EXPORT,
+            "--outdir",
+            str(staging),
+            *(str(doc) for doc in batch),
+        ]
+        started = time.monotonic()
+        self._calls += 1
+        try:
+            returncode, stderr = _run_in_own_group(command, self.timeout)
+        finally:
+            self._seconds += time.monotonic() - started
+        if returncode is None:
+            others = f" and {len(batch) - 1} other document(s)" if len(batch) > 1 else ""
+            raise ConversionTimeout(
+                f"LibreOffice ran past the {self.timeout:g} s limit converting this{others}; "
+                "its processes were killed",
+                document=batch[0].name,
+            )
+        return _Call(returncode=returncode, stderr=stderr)
+
+
+# --- inputs and outputs -----------------------------------------------------------------------
+
+
+def _check_docx(path: Path) -> None:
+    """Refuse anything LibreOffice might "convert" that is not a readable DOCX package."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if "word/document.xml" not in archive.namelist():
+                raise ConversionError("not a DOCX (no word/document.xml in it)", document=path.name)
+            damaged = archive.testzip()
+    except FileNotFoundError as exc:
+        raise ConversionError("no such file", document=path.name) from exc
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
+        raise ConversionError(f"not a DOCX (not a readable zip archive: {exc})", document=path.name) from exc
+    except OSError as exc:
+        raise ConversionError(f"cannot be read ({exc.strerror or exc})", document=path.name) from exc
+    if damaged is not None:
+        raise ConversionError(f"is a damaged DOCX (member {damaged} is corrupt)", document=path.name)
+
+
+def _output_problem(pdf: Path) -> str | None:
+    """What is wrong with a PDF LibreOffice should have written, or ``None``."""
+    try:
+        with pdf.open("rb") as handle:
+            head = handle.read(5)
+    except FileNotFoundError:
+        return "LibreOffice wrote no PDF"
+    if head != b"%PDF-":
+        return "LibreOffice's output is not a PDF"
+    try:
+        with pikepdf.open(pdf) as doc:
+            metadata = doc.Root.get("/Metadata")
+            xmp = metadata.read_bytes() if isinstance(metadata, pikepdf.Stream) else None
+    except (pikepdf.PdfError, OSError) as exc:
+        detail = str(exc).replace(f"{pdf}: ", "").replace(str(pdf), pdf.name)
+        return f"LibreOffice's output is not a readable PDF ({detail})"
+    if xmp is None:
+        return "output is not PDF/A-3 (no XMP metadata)"
+    problems = xmp_problems(xmp, part=3)
+    return f"output is not PDF/A-3 ({problems[0]})" if problems else None
+
+
+@contextlib.contextmanager
+def _staging(outdir: Path) -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix=".consentkit-convert-", dir=outdir))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+# --- processes --------------------------------------------------------------------------------
+
+
+def _run_in_own_group(command: list[str], timeout: float) -> tuple[int | None, str]:
+    """Run ``command`` in a new process group; kill the whole group when it is done or too slow.
+
+    The group is killed also when waiting is interrupted (``KeyboardInterrupt``), so no
+    ``soffice.bin`` outlives the call holding the profile.
+
+    Returns:
+        The exit status (``None`` after a timeout) and the start of its standard error.
+    """
+    with tempfile.TemporaryFile() as stderr:
+        finished = False
+        if sys.platform == "win32":
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                creationflags=subprocess.CREATE_NEW_PROCESS_GROUP,
+            )
+            try:
+                process.wait(timeout=timeout)
+                finished = True
+            except subprocess.TimeoutExpired:
+                pass
+            finally:
+                if not finished:
+                    _kill_tree_windows(process)
+                process.wait()
+        else:
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                start_new_session=True,
+            )
+            try:
+                finished = _wait_unreaped(process, timeout)
+            finally:
+                # The group id is the leader's pid, reserved until the leader is reaped, so this
+                # cannot reach an unrelated group. After a normal exit (on Linux, where the leader
+                # is still unreaped) it also ends anything LibreOffice left running.
+                if not finished or sys.platform == "linux":
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        stderr.seek(0)
+        text = stderr.read(_STDERR_LIMIT).decode("utf-8", errors="replace")
+    return (process.returncode if finished else None), text
+
+
+def _wait_unreaped(process: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Wait until ``process`` exits, leaving it unreaped on Linux; False after ``timeout``."""
+    if sys.platform != "linux":
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        time.sleep(min(delay, remaining))
+        delay = min(delay * 2, 0.05)
+    return True
+
+
+def _kill_tree_windows(process: subprocess.Popen[bytes]) -> None:
+    """Best effort: Windows has no process groups to kill, so ask taskkill for the tree."""
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        subprocess.run(
+            ["taskkill", "/F", "/T", "/PID", str(process.pid)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=30,
+            check=False,
+        )
+    with contextlib.suppress(OSError):
+        process.kill()
+
+
+# --- finding LibreOffice ----------------------------------------------------------------------
+
+
+def _is_executable(path: Path) -> bool:
+    return path.is_file() and os.access(path, os.X_OK)
+
+
+def _executable(value: str) -> Path | None:
+    """A path to an executable file, or a command name found on ``PATH``."""
+    candidate = Path(value).expanduser()
+    if candidate.is_absolute() or len(candidate.parts) > 1:
+        return candidate.absolute() if _is_executable(candidate) else None
+    hit = shutil.which(value)
+    return Path(hit).absolute() if hit is not None else None
+
+
+def _install_locations() -> list[Path]:
+    if sys.platform == "darwin":
+        return [Path("/Applications/LibreOffice.app/Contents/MacOS/soffice")]
+    if sys.platform == "win32":
+        bases = [os.environ.get(name) for name in ("PROGRAMFILES", "PROGRAMFILES(X86)")]
+        return [Path(base) / "LibreOffice" / "program" / "soffice.exe" for base in bases if base]
+    return []
