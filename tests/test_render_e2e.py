@@ -80,6 +80,7 @@ def test_signature_places_match_the_signers(rendered_examples: dict[str, Path]) 
         "adult": {"client", "clinician"},
         "couple": {"client", "co_client-1", "clinician"},
         "minor": {"client", "guardian-1", "clinician"},
+        "spanish": {"client", "clinician"},
     }
     for name, folder in rendered_examples.items():
         manifest = json.loads((folder / "manifest.json").read_text())

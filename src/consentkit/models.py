@@ -559,6 +559,8 @@ class Practice:
     )
     rule_overrides: tuple[RuleOverride, ...] = field(default=(), converter=_to_tuple)
     rule_policy: RulePolicy = field(factory=RulePolicy)
+    consent_renewal_days: int = field(default=365, converter=_to_int, validator=_non_negative_int)
+    """Clients re-consent after this many days (0: never by age of the consent alone)."""
 
     @clinicians.validator
     def _check_clinicians(self, attribute: attrs.Attribute[Any], value: tuple[Clinician, ...]) -> None:

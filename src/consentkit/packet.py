@@ -179,6 +179,7 @@ def stage_packet(
         rules_record = resolved.to_record()
         warnings.extend(resolved.warnings)
     context = build_context(practice, client, templates=template_set, on=on, packet_id=packet_id, rules=rules)
+    clauses = context["rules"]
     signer_keys = {s["key"] for s in context["signers"]}
     out_dir.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
@@ -234,6 +235,7 @@ def stage_packet(
         "minor": context["client"]["is_minor"],
         "signers": [{"key": s["key"], "role": s["role"]} for s in context["signers"]],
         "rules": rules_record,
+        "clauses": clauses,
         "documents": documents,
         "warnings": warnings,
     }
