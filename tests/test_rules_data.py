@@ -79,7 +79,7 @@ def test_federal_baseline() -> None:
     us = load_jurisdiction("US")
     assert set(FEDERAL_REQUIRED_TOPICS) <= us.topics
     assert re.fullmatch(r"\d{4}\.\d{1,2}\.\d+", dataset_version())
-    assert us.dataset_version == dataset_version() == "2026.11.0"
+    assert us.dataset_version == dataset_version() == "2026.11.1"
     hipaa = us.rule("US.record_retention.hipaa_documentation").value
     assert isinstance(hipaa, RecordRetention)
     assert (hipaa.adult_years, hipaa.counted_from) == (6, "creation")
@@ -92,7 +92,7 @@ def test_federal_baseline() -> None:
 def test_the_bundled_data_passes_the_check() -> None:
     report = check_rules(TODAY)
     assert report.ok, [str(finding) for finding in report.errors]
-    assert report.dataset_version == "2026.11.0"
+    assert report.dataset_version == "2026.11.1"
     assert {summary.jurisdiction for summary in report.summaries} == {"US", *JURISDICTIONS}
     total = sum(len(ruleset.rules) for ruleset in load_all().values())
     assert sum(summary.total for summary in report.summaries) == total
@@ -211,9 +211,13 @@ def test_california() -> None:
     notice = one("CA", "board_notice").value
     assert isinstance(notice, BoardNotice) and notice.required
     assert notice.boards[0].name == "Board of Behavioral Sciences"
-    # The statute's wording, with the board's web address filled in from a secondary source.
+    # The statute's wording; its illegible hyperlink is filled with the board's own site, read at bbs.ca.gov.
     assert notice.prescribed_text is not None
-    assert notice.prescribed_text.startswith("The Board of Behavioral Sciences receives and responds to complaints")
+    assert notice.prescribed_text.startswith(
+        "The Board of Behavioral Sciences receives and responds to complaints"
+    )
+    assert "www.bbs.ca.gov" in notice.prescribed_text and "(916) 574-7830" in notice.prescribed_text
+    assert all(c.source_type != "secondary" for c in one("CA", "board_notice").citations)
 
 
 def test_texas() -> None:
@@ -222,6 +226,10 @@ def test_texas() -> None:
     assert isinstance(notice.value, BoardNotice) and notice.value.required
     assert notice.value.boards[0].name == "Texas Behavioral Health Executive Council"
     assert notice.value.prescribed_text is None  # the statement is an attached graphic, not read
+    council = notice.value.boards[0]
+    assert council.address == "1801 Congress Ave, Ste. 7.300, Austin, Texas 78701"  # BHEC open-records page
+    assert council.phone is None  # not read on an official page
+    assert one("TX", "recording").confidence == "secondary"  # § 16.02(c) read only in bill text
     retention = one("TX", "record_retention").value
     assert isinstance(retention, RecordRetention)
     assert (retention.adult_years, retention.minor_years_past_majority) == (7, 5)
@@ -281,6 +289,67 @@ def test_pennsylvania_illinois_washington_georgia() -> None:
     assert one("GA", "recording").value == Recording(consent="one_party")
 
 
+def test_second_review_pass_2026_11_27() -> None:
+    """Values newly read in primary text on the second review pass (see the dataset CHANGELOG)."""
+    # Washington: Volk v. DeMeerleer (2016) duty to protect; WAC 246-809-710(1)(k) DOH contact details
+    wa_duty = one("WA", "duty_to_warn")
+    assert wa_duty.confidence == "primary"
+    assert wa_duty.value == DutyToWarn(kind="mandatory", basis="case_law")
+    assert any("Volk v. DeMeerleer" in c.cite and c.source_type == "case" for c in wa_duty.citations)
+    wa_notice = one("WA", "board_notice")
+    assert wa_notice.confidence == "primary"
+    assert isinstance(wa_notice.value, BoardNotice) and wa_notice.value.required
+    assert wa_notice.value.prescribed_text is None
+    doh = wa_notice.value.boards[0]
+    assert doh.name.startswith("Washington State Department of Health")
+    assert doh.phone == "360-236-4700"
+    assert doh.address == (
+        "Health Systems Quality Assurance, Complaint Intake, P.O. Box 47857, Olympia, WA 98504-7857"
+    )
+    assert any("246-809-710" in c.cite for c in wa_notice.citations)
+    # Georgia: board ethics rule 135-7-.03 (duty to protect; written consent to record sessions)
+    ga_duty = one("GA", "duty_to_warn")
+    assert ga_duty.confidence == "primary"
+    assert ga_duty.value == DutyToWarn(kind="mandatory")  # a board rule: neither statute nor case law
+    assert any("135-7-.03" in c.cite for c in ga_duty.citations)
+    ga_recording = one("GA", "recording")
+    assert ga_recording.value == Recording(consent="one_party")
+    assert any("written, informed consent" in conflict.says for conflict in ga_recording.conflicts)
+    ga_notice = one("GA", "board_notice").value
+    assert isinstance(ga_notice, BoardNotice) and not ga_notice.required
+    assert ga_notice.boards[0].address == "237 Coliseum Drive, Macon, Georgia 31217"
+    # Florida: 64B4-9.001(2) seven years after last contact; PSYPACT and Counseling Compact statutes
+    fl_retention = one("FL", "record_retention")
+    assert fl_retention.confidence == "primary"
+    assert isinstance(fl_retention.value, RecordRetention)
+    assert (fl_retention.value.adult_years, fl_retention.value.counted_from) == (7, "last_service")
+    assert fl_retention.value.minor_years_past_majority is None
+    fl_licensure = one("FL", "licensure")
+    assert isinstance(fl_licensure.value, Licensure)
+    assert fl_licensure.value.compacts.psypact and fl_licensure.value.compacts.counseling
+    cites = " ".join(c.cite for c in fl_licensure.citations)
+    assert "490.0075" in cites and "491.017" in cites
+    assert fl_licensure.confidence == "secondary"  # social_work = false is not established
+    # Pennsylvania: Maas v. UPMC (Pa. 2020) confirms the Emerich duty to warn
+    pa_duty = one("PA", "duty_to_warn")
+    assert pa_duty.confidence == "primary"
+    assert pa_duty.value == DutyToWarn(kind="mandatory", basis="case_law")
+    assert any(c.cite.startswith("Maas v. UPMC") and c.source_type == "case" for c in pa_duty.citations)
+    # Illinois: Telehealth Act § 10 requires an Illinois license for a patient located in Illinois
+    il_licensure = one("IL", "licensure")
+    assert isinstance(il_licensure.value, Licensure) and il_licensure.value.location_rule == "client_location"
+    assert any("225 ILCS 150" in c.cite and c.source_type == "statute" for c in il_licensure.citations)
+    # Mississippi: the boards are named, but no notice requirement was established
+    ms_notice = one("MS", "board_notice")
+    assert ms_notice.confidence == "unverified"
+    assert isinstance(ms_notice.value, BoardNotice) and not ms_notice.value.required
+    lpc_board = ms_notice.value.boards[0]
+    assert lpc_board.name == "Mississippi State Board of Examiners for Licensed Professional Counselors"
+    # absences that were not established stay unverified
+    for code in ("MS", "OH", "IL", "WA", "GA"):
+        assert one(code, "record_retention").confidence == "unverified", code
+
+
 # --- the public API ----------------------------------------------------------------------------
 
 
@@ -307,7 +376,10 @@ def test_format_rule_table() -> None:
     assert "self_consent_age=14; session_cap=6; day_cap=30" in minor[2]
     assert minor[3] == "primary" and "5122.04" in minor[4] and minor[5] == "2026-11-27"
     retention = next(row for row in rows if row[1] == "record_retention")
-    assert retention[4] == "—"
+    assert retention[3] == "unverified" and "5122-27-02" in retention[4]  # cited for comparison only
+    ms_rows = format_rule_table(load_jurisdiction("MS"))
+    uncited = next(row for row in ms_rows if row[0] == "US-MS.record_retention")
+    assert uncited[4] == "—"
 
 
 def test_describe_value_shortens_long_text() -> None:
