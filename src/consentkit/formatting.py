@@ -40,6 +40,7 @@ __all__ = [
     "format_money",
     "format_percent",
     "format_phone",
+    "format_time_zone",
 ]
 
 
@@ -104,3 +105,9 @@ def format_phone(e164: str, locale: str) -> str:
     if phonenumbers.region_code_for_number(parsed) == region:
         return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def format_time_zone(time_zone: str, locale: str) -> str:
+    """The generic name of an IANA time zone in the locale: ``Central Time`` / ``hora central``."""
+    return babel_dates.get_timezone_name(ZoneInfo(time_zone), width="long", zone_variant="generic",
+                                         locale=babel_locale(locale))

@@ -42,6 +42,7 @@ __all__ = [
     "Platform",
     "Population",
     "Practice",
+    "PracticeText",
     "RuleOverride",
     "RulePolicy",
     "ServiceType",
@@ -476,6 +477,24 @@ def _populations(value: object) -> object:
     return items
 
 
+def _optional_text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (not isinstance(value, str) or not value):
+        raise FieldValueError(attribute.name, "must be non-empty text")
+
+
+@frozen(kw_only=True)
+class PracticeText:
+    """The practice's own sentences in one more language (its TOML file writes them in its default
+    language). Any field left out falls back to the practice's default text."""
+
+    response_time: str | None = field(default=None, converter=_optional_str, validator=_optional_text)
+    recording_policy: str | None = field(default=None, converter=_optional_str, validator=_optional_text)
+    emergency_procedures: str | None = field(default=None, converter=_optional_str, validator=_optional_text)
+    records_location: str | None = field(default=None, converter=_optional_str, validator=_optional_text)
+    reconnect_by: str | None = field(default=None, converter=_optional_str, validator=_optional_text)
+    lost_time: str | None = field(default=None, converter=_optional_str, validator=_optional_text)
+
+
 _RULE_ID = re.compile(r"^US(-[A-Z]{2})?\.[a-z_]+(\.[a-z0-9_]+)?$")
 
 
@@ -560,6 +579,8 @@ class Practice:
     rule_overrides: tuple[RuleOverride, ...] = field(default=(), converter=_to_tuple)
     rule_policy: RulePolicy = field(factory=RulePolicy)
     consent_renewal_days: int = field(default=365, converter=_to_int, validator=_non_negative_int)
+    texts: dict[str, PracticeText] = field(factory=dict)
+    """The practice's sentences in other languages, by language tag (``es-US``)."""
     """Clients re-consent after this many days (0: never by age of the consent alone)."""
 
     @clinicians.validator
@@ -579,6 +600,25 @@ class Practice:
             if not isinstance(item, Population):
                 allowed = ", ".join(p.value for p in Population)
                 raise FieldValueError("populations", f"must be among: {allowed}")
+
+    @texts.validator
+    def _check_texts(self, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, dict):
+            raise FieldValueError("texts", "must be a table of languages")
+        for language, text in value.items():
+            if not isinstance(text, PracticeText) or not _LANGUAGE.match(str(language)):
+                raise FieldValueError("texts", f"{language!r}: expected a language tag with a table of texts")
+
+    def text(self, name: str, language: str) -> str:
+        """The practice sentence ``name`` (e.g. ``response_time``) in ``language`` if the practice
+        wrote one, else its default text."""
+        local = self.texts.get(language)
+        value = getattr(local, name, None) if local is not None else None
+        if value:
+            return str(value)
+        if name in ("reconnect_by", "lost_time"):
+            return str(getattr(self.failure_plan, name))
+        return str(getattr(self, name))
 
     def clinician(self, clinician_id: str | None) -> Clinician:
         """The clinician with this id, or the first clinician when ``clinician_id`` is None.

@@ -27,7 +27,7 @@ from .models import Client, Practice
 from .rendering import RenderedDocument, RuleSlots, TemplateSet, build_context, load_template_set, render_docx
 from .rendering._slots import slots_from_rules
 from .rendering._templates import available_locales
-from .rules._resolve import resolve_rules
+from .rules._resolve import ResolvedRules, resolve_rules
 
 if TYPE_CHECKING:
     from .convert import Converter
@@ -72,28 +72,43 @@ class RenderResult:
         return self.out_dir / PACKET_NAME
 
 
-def choose_template_set(preferred: str, *, force: str | None = None) -> tuple[TemplateSet, list[str]]:
+def _match_locale(wanted: str, available: Sequence[str]) -> str | None:
+    """The available locale for ``wanted``: itself, else another locale of the same language."""
+    wanted = wanted.replace("_", "-")
+    if wanted in available:
+        return wanted
+    language = wanted.split("-")[0].lower()
+    same_language = sorted(loc for loc in available if loc.split("-")[0].lower() == language)
+    return same_language[0] if same_language else None
+
+
+def choose_template_set(
+    preferred: str, *, force: str | None = None, fallback: str = "en-US"
+) -> tuple[TemplateSet, list[str]]:
     """Pick the stock template set for a client's preferred language.
 
     The fallback chain: the exact locale (``es-US``); else another locale of the same language
-    (``es-MX`` and ``es`` give ``es-US``); else ``en-US`` with a warning. ``force`` (a locale or a
-    folder of a custom set) skips the chain.
+    (``es-MX`` and ``es`` give ``es-US``); else ``fallback`` (the practice's default language,
+    itself matched the same way), else ``en-US``, with a warning. ``force`` (a locale, a language
+    such as ``es``, or the folder of a custom set) skips the chain.
+
+    Raises:
+        TemplateError: a forced language has no template set.
 
     Returns:
         The template set and the warnings to record in the manifest.
     """
-    if force:
-        return load_template_set(force), []
     available = available_locales()
-    wanted = preferred.replace("_", "-")
-    if wanted in available:
-        return load_template_set(wanted), []
-    language = wanted.split("-")[0].lower()
-    same_language = sorted(loc for loc in available if loc.split("-")[0].lower() == language)
-    if same_language:
-        return load_template_set(same_language[0]), []
-    warning = f"no template set for preferred language {preferred!r}; used en-US"
-    return load_template_set("en-US"), [warning]
+    if force:
+        if Path(force).is_dir():
+            return load_template_set(force), []
+        return load_template_set(_match_locale(force, available) or force), []
+    matched = _match_locale(preferred, available)
+    if matched:
+        return load_template_set(matched), []
+    used = _match_locale(fallback, available) or "en-US"
+    warning = f"no template set for preferred language {preferred!r}; used {used}"
+    return load_template_set(used), [warning]
 
 
 def _check_target(out_dir: Path) -> None:
@@ -141,6 +156,7 @@ def stage_packet(
     template_ids: Sequence[str] | None = None,
     renderer: DocxRenderer | None = None,
     state_rules: bool = True,
+    include_english: bool = False,
 ) -> StagedPacket:
     """Render a client's DOCX documents into a staging folder beside ``out_dir``.
 
@@ -158,7 +174,9 @@ def stage_packet(
     render = renderer or render_docx
     warnings: list[str] = []
     if template_set is None:
-        template_set, chosen = choose_template_set(client.preferred_language, force=language)
+        template_set, chosen = choose_template_set(
+            client.preferred_language, force=language, fallback=practice.default_language
+        )
         warnings.extend(chosen)
     if template_set.locale != "en-US" and not template_set.translation_reviewed_by:
         warnings.append(
@@ -169,6 +187,7 @@ def stage_packet(
         raise PacketError("no templates selected")
     _check_target(out_dir)
     rules_record: dict[str, Any] | None = None
+    resolved: ResolvedRules | None = None
     if rules is None and state_rules:
         try:
             clinician = practice.clinician(client.clinician_id)
@@ -180,38 +199,57 @@ def stage_packet(
         warnings.extend(resolved.warnings)
     context = build_context(practice, client, templates=template_set, on=on, packet_id=packet_id, rules=rules)
     clauses = context["rules"]
+    packet_title = context["_packet"]["title"]
     signer_keys = {s["key"] for s in context["signers"]}
     out_dir.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
+    # The signed documents in the client's language; with include_english, an unsigned English
+    # copy of each follows for reference (a Spanish-speaking client's family, a court, a board).
+    batches = [(template_set, templates, context, False)]
+    if include_english and template_set.locale != "en-US":
+        english = load_template_set("en-US")
+        english_rules = slots_from_rules(resolved, english) if resolved is not None else rules
+        if english_rules is None:
+            english_rules = RuleSlots.defaults(client.session_address.state, english)
+        english_context = build_context(
+            practice, client, templates=english, on=on, packet_id=packet_id, rules=english_rules
+        )
+        chosen_ids = {t.id for t in templates}
+        batches.append((english, [t for t in english.templates if t.id in chosen_ids], english_context, True))
     try:
         documents: list[dict[str, Any]] = []
         docx_paths: list[Path] = []
-        for info in templates:
-            doc_context = dict(context)
-            doc_context["doc"] = {
-                "title": info.title,
-                "template_id": info.id,
-                "packet_id": packet_id,
-                "date": context["_packet"]["date"],
-                "locale": template_set.locale,
-            }
-            rendered = render(
-                info.path.read_bytes(), doc_context, name=info.path.name, signer_keys=signer_keys
-            )
-            docx_path = staging / f"{info.id}.docx"
-            atomic_write(docx_path, rendered.docx)
-            docx_paths.append(docx_path)
-            documents.append(
-                {
-                    "id": info.id,
+        for doc_set, doc_templates, doc_base, reference in batches:
+            for info in doc_templates:
+                doc_id = f"{info.id}.{doc_set.locale}" if reference else info.id
+                doc_context = dict(doc_base)
+                doc_context["doc"] = {
                     "title": info.title,
-                    "template_file": info.path.name,
-                    "template_sha256": info.sha256,
-                    "docx": docx_path.name,
-                    "docx_sha256": sha256_file(docx_path),
-                    "signature_places": list(rendered.signature_places),
+                    "template_id": info.id,
+                    "packet_id": packet_id,
+                    "date": doc_base["_packet"]["date"],
+                    "locale": doc_set.locale,
+                    "reference_only": reference,
                 }
-            )
+                rendered = render(
+                    info.path.read_bytes(), doc_context, name=info.path.name, signer_keys=signer_keys
+                )
+                docx_path = staging / f"{doc_id}.docx"
+                atomic_write(docx_path, rendered.docx)
+                docx_paths.append(docx_path)
+                documents.append(
+                    {
+                        "id": doc_id,
+                        "title": info.title,
+                        "locale": doc_set.locale,
+                        "reference_only": reference,
+                        "template_file": info.path.name,
+                        "template_sha256": info.sha256,
+                        "docx": docx_path.name,
+                        "docx_sha256": sha256_file(docx_path),
+                        "signature_places": list(rendered.signature_places),
+                    }
+                )
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -227,13 +265,16 @@ def stage_packet(
             "translation_reviewed_by": template_set.translation_reviewed_by,
             "translation_reviewed_on": template_set.translation_reviewed_on,
         },
+        "title": packet_title,
         "practice_name": practice.name,
         "time_zone": practice.time_zone,
         "client_id": client.id,
         "clinician_id": context["clinician"]["id"],
         "state": client.session_address.state,
         "minor": context["client"]["is_minor"],
-        "signers": [{"key": s["key"], "role": s["role"]} for s in context["signers"]],
+        "signers": [
+            {"key": s["key"], "role": s["role"], "language": template_set.locale} for s in context["signers"]
+        ],
         "rules": rules_record,
         "clauses": clauses,
         "documents": documents,
@@ -278,7 +319,7 @@ def finish_packet(staged: StagedPacket, pdf_paths: Sequence[Path]) -> RenderResu
             packet_path,
             merge_pdfs(
                 pdf_paths,
-                title=f"Consent packet {manifest['packet_id']}",
+                title=str(manifest.get("title") or manifest["packet_id"]),
                 subject=str(manifest["practice_name"]),
             ),
         )
@@ -311,6 +352,7 @@ def render_packet(
     rules: RuleSlots | None = None,
     template_ids: Sequence[str] | None = None,
     state_rules: bool = True,
+    include_english: bool = False,
 ) -> RenderResult:
     """Render, convert and merge one client's packet into ``out_dir``.
 
@@ -330,6 +372,8 @@ def render_packet(
         template_ids: render only these templates of the set.
         state_rules: with ``False`` (and no ``rules``), use the template set's neutral clauses
             and skip the jurisdiction check.
+        include_english: when the documents are not in English, add an unsigned English copy of
+            each after them, for reference (marked ``reference_only`` in the manifest).
 
     Raises:
         InputError: the client's data does not fit the packet.
@@ -352,6 +396,7 @@ def render_packet(
         rules=rules,
         template_ids=template_ids,
         state_rules=state_rules,
+        include_english=include_english,
     )
     try:
         if converter is None:

@@ -23,6 +23,11 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--language", help="force a template locale (e.g. en-US, es-US) or a custom set folder"
     )
+    parser.add_argument(
+        "--include-english",
+        action="store_true",
+        help="add an unsigned English copy of each document after a translated packet",
+    )
     parser.add_argument("--date", type=date.fromisoformat, help="document date (YYYY-MM-DD); default today")
     parser.set_defaults(func=run)
 
@@ -30,7 +35,9 @@ def register(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     practice = load_practice(args.practice)
     client = load_client(args.client)
-    result = render_packet(practice, client, args.out, language=args.language, on=args.date)
+    result = render_packet(
+        practice, client, args.out, language=args.language, on=args.date, include_english=args.include_english
+    )
     for warning in result.warnings:
         print(f"warning: {warning}")
     documents = result.manifest["documents"]

@@ -162,6 +162,7 @@ def check_template(
                 "packet_id": "SAMPLE",
                 "date": context["_packet"]["date"],
                 "locale": templates.locale,
+                "reference_only": False,
             }
             try:
                 rendered = render_docx(

@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 
 from ..errors import InputError
-from ..formatting import format_date, format_list, format_money, format_phone
+from ..formatting import format_date, format_list, format_money, format_phone, format_time_zone
 from ..models import US_STATES, Client, Clinician, Connection, Money, Phone, Practice, ServiceType
 from ._templates import TemplateSet
 
@@ -87,7 +87,8 @@ def _phone(value: Phone | None, locale: str) -> str:
     return "" if value is None else format_phone(value.e164, locale)
 
 
-def _clinician(clinician: Clinician, locale: str) -> dict[str, Any]:
+def _clinician(clinician: Clinician, templates: TemplateSet) -> dict[str, Any]:
+    locale = templates.locale
     licenses = [
         {
             "state": US_STATES[lic.state],
@@ -99,7 +100,11 @@ def _clinician(clinician: Clinician, locale: str) -> dict[str, Any]:
         for lic in clinician.licenses
     ]
     summary = format_list(
-        [f"{lic['type']} No. {lic['number']} ({lic['state']}, expires {lic['expires']})" for lic in licenses],
+        [
+            templates.phrase("license", "summary", type=lic["type"], number=lic["number"], state=lic["state"],
+                             expires=lic["expires"])
+            for lic in licenses
+        ],
         locale,
     )
     supervisor = None
@@ -122,7 +127,11 @@ def _clinician(clinician: Clinician, locale: str) -> dict[str, Any]:
         "licenses": licenses,
         "license_summary": summary,
         "compact_privileges": [
-            {"compact": p.compact.value, "state": US_STATES[p.state], "number": p.number or ""}
+            {
+                "compact": templates.word("compact", p.compact.value),
+                "state": US_STATES[p.state],
+                "number": p.number or "",
+            }
             for p in clinician.compact_privileges
         ],
         "supervisor": supervisor,
@@ -181,7 +190,10 @@ def build_context(
             "phone": _phone(practice.phone, locale),
             "email": practice.email,
             "website": practice.website or "",
-            "time_zone": practice.time_zone,
+            "time_zone": templates.phrase(
+                "packet", "time_zone", name=format_time_zone(practice.time_zone, locale), zone=practice.time_zone
+            ),
+            "time_zone_id": practice.time_zone,
             "platform": {
                 "name": practice.platform.name,
                 "hipaa_compliant": practice.platform.hipaa_compliant,
@@ -199,17 +211,17 @@ def build_context(
             "populations": populations,
             "populations_text": format_list(populations, locale),
             "failure_plan": {
-                "reconnect_by": plan.reconnect_by,
+                "reconnect_by": practice.text("reconnect_by", locale),
                 "wait_minutes": plan.wait_minutes,
                 "phone_fallback": _phone(plan.phone_fallback, locale),
-                "lost_time": plan.lost_time,
+                "lost_time": practice.text("lost_time", locale),
             },
-            "response_time": practice.response_time,
-            "recording_policy": practice.recording_policy,
-            "emergency_procedures": practice.emergency_procedures,
-            "records_location": practice.records_location,
+            "response_time": practice.text("response_time", locale),
+            "recording_policy": practice.text("recording_policy", locale),
+            "emergency_procedures": practice.text("emergency_procedures", locale),
+            "records_location": practice.text("records_location", locale),
         },
-        "clinician": _clinician(clinician, locale),
+        "clinician": _clinician(clinician, templates),
         "client": {
             "id": client.id,
             "legal_name": client.legal_name,
@@ -254,5 +266,10 @@ def build_context(
             "sources": [{"rule": rule, "cite": cite} for rule, cite in slots.sources],
         },
         "signers": [attrs.asdict(s) for s in signers],
-        "_packet": {"packet_id": packet_id, "date": format_date(on, locale), "locale": locale},
+        "_packet": {
+            "packet_id": packet_id,
+            "date": format_date(on, locale),
+            "locale": locale,
+            "title": templates.phrase("packet", "title", packet_id=packet_id),
+        },
     }

@@ -58,8 +58,12 @@ class RenderedDocument:
 
 
 def _signature_place_factory(
-    template: str, places: list[str], signer_keys: set[str] | None
+    template: str, places: list[str], signer_keys: set[str] | None, context: Mapping[str, Any] | None = None
 ) -> Callable[..., Any]:
+    # A reference copy (e.g. the English version beside a signed Spanish one) has no places.
+    doc = (context or {}).get("doc")
+    reference_only = bool(doc.get("reference_only")) if isinstance(doc, Mapping) else False
+
     def signature_place(role: str, n: int | None = None) -> RichText:
         if role not in ROLES:
             raise TemplateError(
@@ -87,6 +91,8 @@ def _signature_place_factory(
             raise TemplateError(
                 f"signature place {key!r} appears twice", template=template, tag="signature_place"
             )
+        if reference_only:
+            return RichText()
         places.append(key)
         anchor = RichText()
         anchor.add(ANCHOR_PREFIX + key, color="FFFFFF", size=4)
@@ -138,7 +144,7 @@ def render_docx(
     """
     places: list[str] = []
     variables = {k: to_namespace(v) for k, v in context.items()}
-    variables["signature_place"] = _signature_place_factory(name, places, signer_keys)
+    variables["signature_place"] = _signature_place_factory(name, places, signer_keys, context)
     try:
         doc = DocxTemplate(io.BytesIO(template))
         doc.render(variables, jinja_env=make_environment(), autoescape=True)

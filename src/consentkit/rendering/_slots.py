@@ -6,7 +6,6 @@ which sentence applies and fills its ``{placeholders}``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from ..errors import TemplateError
@@ -23,28 +22,16 @@ from ..rules._model import (
 )
 from ..rules._resolve import ResolvedRules
 from ._context import RuleSlots
-from ._templates import TemplateSet
+from ._templates import TemplateSet, fill_placeholders
 
 __all__ = ["slots_from_rules"]
-
-_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
-
 
 def _clause(templates: TemplateSet, key: str, **values: object) -> str:
     try:
         text = str(templates.clauses["rules"][key])
     except KeyError as exc:
         raise TemplateError(f"clauses.toml lacks rules.{key}", template=templates.locale) from exc
-
-    def fill(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in values:
-            raise TemplateError(
-                f"rules.{key} uses an unknown placeholder {{{name}}}", template=templates.locale
-            )
-        return str(values[name])
-
-    return _PLACEHOLDER.sub(fill, text)
+    return fill_placeholders(text, values, where=f"rules.{key}", template=templates.locale)
 
 
 def _minor(resolved: ResolvedRules, templates: TemplateSet, state: str) -> str:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -74,12 +76,36 @@ class TemplateSet:
         except KeyError as exc:
             raise TemplateError(f"clauses.toml lacks vocabulary.{group}.{key}", template=self.locale) from exc
 
+    def phrase(self, group: str, key: str, **values: object) -> str:
+        """A vocabulary sentence with its ``{placeholders}`` filled from ``values``.
+
+        Raises:
+            TemplateError: the entry is missing or uses a placeholder not given.
+        """
+        return fill_placeholders(self.word(group, key), values, where=f"vocabulary.{group}.{key}",
+                                 template=self.locale)
+
     def default(self, key: str) -> str:
         """A default clause for a state-rule slot."""
         try:
             return str(self.clauses["defaults"][key])
         except KeyError as exc:
             raise TemplateError(f"clauses.toml lacks defaults.{key}", template=self.locale) from exc
+
+
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+def fill_placeholders(text: str, values: Mapping[str, object], *, where: str, template: str) -> str:
+    """Replace ``{name}`` placeholders (and nothing else: no attribute access, no formatting)."""
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise TemplateError(f"{where} uses an unknown placeholder {{{name}}}", template=template)
+        return str(values[name])
+
+    return _PLACEHOLDER.sub(fill, text)
 
 
 def _read_toml(path: Path, *, template: str) -> dict[str, Any]:
