@@ -183,6 +183,15 @@ def _to_bool(value: object) -> object:
     return value
 
 
+def _to_optional_int(value: object) -> object:
+    return None if value in (None, "") else _to_int(value)
+
+
+def _optional_non_negative_int(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        _non_negative_int(instance, attribute, value)
+
+
 def _to_int(value: object) -> object:
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())
@@ -400,6 +409,11 @@ class Clinician:
     licenses: tuple[License, ...] = field(default=(), converter=_to_tuple)
     compact_privileges: tuple[CompactPrivilege, ...] = field(default=(), converter=_to_tuple)
     supervisor: Supervisor | None = None
+    telehealth_training_hours: int | None = field(
+        default=None, converter=_to_optional_int, validator=_optional_non_negative_int
+    )
+    """Telehealth training hours the practice attests this clinician completed (some states require
+    them, e.g. Mississippi LPCs); checked by ``consentkit practice check``."""
 
     @property
     def display_name(self) -> str:
@@ -722,9 +736,7 @@ class Client:
     session_address: Address
     emergency_contact: EmergencyContact
     device: Device = field(converter=_to_device, validator=_enum_validator(Device))
-    connection: Connection = field(
-        converter=_to_connection, validator=_enum_validator(Connection)
-    )
+    connection: Connection = field(converter=_to_connection, validator=_enum_validator(Connection))
     service_type: ServiceType = field(
         default=ServiceType.INDIVIDUAL,
         converter=_to_service_type,

@@ -308,7 +308,12 @@ def check_practice(
             clinician the practice does not have or gives negative hours.
     """
     given = _state_codes(states or ())
-    hours = dict(training_hours or {})
+    hours: dict[str, float] = {
+        c.id: float(c.telehealth_training_hours)
+        for c in practice.clinicians
+        if c.telehealth_training_hours is not None
+    }
+    hours.update(training_hours or {})
     known = {c.id for c in practice.clinicians}
     for clinician_id, value in hours.items():
         if clinician_id not in known:
