@@ -13,12 +13,12 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import ConsentKitError
-from . import _lifecycle, _render, _rules, _templates
+from . import _finalize, _lifecycle, _render, _rules, _templates, _verify
 
 __all__ = ["main"]
 
 #: Each module adds its subcommand(s) to the parser; a new command is one more module here.
-COMMANDS = (_render, _templates, _rules, _lifecycle)
+COMMANDS = (_render, _templates, _rules, _lifecycle, _finalize, _verify)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,191 @@
+"""Find the signature places (``ck-sig-<key>`` anchor text) in the reviewed PDF.
+
+The stock templates put the anchor as tiny white text at the bottom-left of an empty area at
+least 48 pt tall, just above the signature rule; the signature is drawn in that area. Positions
+are in PDF user space (origin bottom-left of the page's media box, y upwards).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+import pdfplumber
+from pdfminer.pdfparser import PDFSyntaxError
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
+
+from ..errors import SigningError
+
+__all__ = ["ANCHOR_PREFIX", "Anchor", "find_anchors"]
+
+ANCHOR_PREFIX = "ck-sig-"
+_ANCHOR = re.compile(r"ck-sig-(?:client|clinician|co_client-\d+|guardian-\d+)")
+#: The signature area when no rule is found under the anchor.
+DEFAULT_WIDTH = 240.0
+MAX_WIDTH = 300.0
+#: Anchor text is drawn at 2 pt; ordinary text is far larger.
+_ANCHOR_MAX_SIZE = 3.5
+#: How far below the anchor's bottom the signature rule may be.
+_RULE_GAP = 10.0
+
+
+@attrs.frozen
+class Anchor:
+    """Where one signature place is.
+
+    Attributes:
+        document: the document id.
+        key: the signer key.
+        page: the 1-based page number in the packet.
+        x: left edge of the anchor text.
+        y: bottom of the anchor text (the signature area starts here and extends upwards).
+        width: the width of the signature area (the rule's length when a rule is found).
+        date_x: the left end of a date line on the same rule, if any.
+    """
+
+    document: str
+    key: str
+    page: int
+    x: float
+    y: float
+    width: float
+    date_x: float | None = None
+
+
+def _rule_under(edges: Iterable[Mapping[str, Any]], x: float, bottom: float) -> Mapping[str, Any] | None:
+    """The horizontal line closest below the anchor (top coordinates) that starts at its left."""
+    best = None
+    for edge in edges:
+        if edge.get("orientation") != "h":
+            continue
+        top = float(edge["top"])
+        if (
+            bottom - 1 <= top <= bottom + _RULE_GAP
+            and float(edge["x0"]) - 3 <= x <= float(edge["x1"]) - 20
+            and (best is None or top < float(best["top"]))
+        ):
+            best = edge
+    return best
+
+
+def _date_line(edges: Iterable[Mapping[str, Any]], rule: Mapping[str, Any]) -> float | None:
+    for edge in edges:
+        if (
+            edge.get("orientation") == "h"
+            and abs(float(edge["top"]) - float(rule["top"])) < 1.5
+            and float(edge["x0"]) > float(rule["x1"]) + 4
+        ):
+            return float(edge["x0"])
+    return None
+
+
+def _search_page(page: Any) -> list[tuple[str, Mapping[str, Any]]]:
+    """The anchors on a page, read per character.
+
+    The anchor is 2 pt text; read among ordinary text, a line of it just below (a label under the
+    signature line, in a table cell say) can be taken for the same line and interleave with it.
+    So the tiny characters are searched on their own first, with a tight line tolerance.
+    """
+    tiny = page.filter(
+        lambda obj: obj.get("object_type") != "char" or float(obj.get("size", 0)) < _ANCHOR_MAX_SIZE
+    )
+    for source in (tiny, page):
+        matches = source.search(_ANCHOR, regex=True, return_chars=False, y_tolerance=0.5)
+        if matches:
+            return [(m["text"], m) for m in matches]
+    return []
+
+
+def _likely_pages(pdf: bytes) -> set[int] | None:
+    """Pages whose text (as pypdf extracts it, quickly) mentions an anchor; ``None`` if unknown.
+
+    Only a shortcut: places not found on these pages are searched for on every page of their
+    document with pdfplumber, which reads text per character.
+    """
+    try:
+        reader = PdfReader(io.BytesIO(pdf))
+        return {
+            n for n, page in enumerate(reader.pages, start=1) if ANCHOR_PREFIX in (page.extract_text() or "")
+        }
+    except (PyPdfError, ValueError, KeyError, TypeError):
+        return None
+
+
+def find_anchors(pdf: bytes, documents: Sequence[Mapping[str, Any]]) -> list[Anchor]:
+    """Locate every signature place the manifest lists, each within its document's pages.
+
+    Args:
+        pdf: the reviewed packet PDF.
+        documents: the manifest's document entries (``id``, ``packet_pages``, ``signature_places``).
+
+    Returns:
+        One anchor per (document, signature place), in manifest order.
+
+    Raises:
+        SigningError: a place is missing from its pages or appears more than once.
+    """
+    anchors: list[Anchor] = []
+    likely = _likely_pages(pdf)
+    try:
+        with pdfplumber.open(io.BytesIO(pdf)) as doc:
+            found: dict[int, list[tuple[str, Mapping[str, Any]]]] = {}
+
+            def search(number: int) -> list[tuple[str, Mapping[str, Any]]]:
+                if number not in found:
+                    found[number] = _search_page(doc.pages[number - 1])
+                return found[number]
+
+            for document in documents:
+                first, last = (int(n) for n in document["packet_pages"])
+                wanted = [str(k) for k in document["signature_places"]]
+                hits: dict[str, list[tuple[int, Mapping[str, Any]]]] = {key: [] for key in wanted}
+                pages = list(range(first, last + 1))
+                quick = [n for n in pages if likely is not None and n in likely]
+                for attempt in (quick, [n for n in pages if n not in quick]):
+                    for number in attempt:
+                        for text, match in search(number):
+                            key = text[len(ANCHOR_PREFIX) :]
+                            if key in hits:
+                                hits[key].append((number, match))
+                    if all(hits.values()) and likely is not None:
+                        break
+                for key in wanted:
+                    if not hits[key]:
+                        raise SigningError(
+                            f"{document['id']}: the signature place for {key} was not found on packet pages "
+                            f"{first}-{last}"
+                        )
+                    if len(hits[key]) > 1:
+                        raise SigningError(
+                            f"{document['id']}: the signature place for {key} appears more than once"
+                        )
+                    number, match = hits[key][0]
+                    anchors.append(_anchor(document["id"], key, number, match, doc.pages[number - 1]))
+    except (PDFSyntaxError, IndexError, KeyError, TypeError, ValueError) as exc:
+        raise SigningError(f"cannot read the signature places from packet.pdf ({exc})") from exc
+    return anchors
+
+
+def _anchor(document: str, key: str, number: int, match: Mapping[str, Any], page: Any) -> Anchor:
+    height = float(page.height)
+    x = float(match["x0"])
+    bottom = float(match["bottom"])
+    edges = page.horizontal_edges
+    rule = _rule_under(edges, x, bottom)
+    page_room = float(page.width) - x - 18
+    # A table cell's right border (or any vertical line right of the anchor) bounds the area too.
+    for edge in page.vertical_edges:
+        edge_x = float(edge["x0"])
+        if edge_x > x + 20 and float(edge["top"]) - 1 <= bottom <= float(edge["bottom"]) + 1:
+            page_room = min(page_room, edge_x - x - 3)
+    if rule is not None:
+        width = min(float(rule["x1"]) - x, MAX_WIDTH, page_room)
+        date_x = _date_line(edges, rule)
+    else:
+        width = min(DEFAULT_WIDTH, page_room)
+        date_x = None
+    return Anchor(document=document, key=key, page=number, x=x, y=height - bottom, width=width, date_x=date_x)

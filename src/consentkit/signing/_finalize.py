@@ -1,0 +1,325 @@
+"""Finalize a rendered packet: check the signatures, stamp them, add the audit certificate, seal."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import attrs
+import pikepdf
+
+from .. import __version__
+from .._files import write_new
+from ..errors import OutputExistsError, PacketError, SigningError
+from ._anchors import find_anchors
+from ._archive import AssociatedFile, assemble_archive, page_sizes
+from ._audit import audit_json, audit_pages, audit_record
+from ._fingerprint import page_fingerprints
+from ._fonts import font_set
+from ._load import load_signatures
+from ._model import Signatures
+from ._seal import SEAL_FIELD, SealConfig, load_seal, seal_pdf
+from ._stamp import Stamp, draw_overlay
+
+__all__ = ["FinalizeResult", "finalize_packet", "read_manifest"]
+
+MANIFEST_NAME = "manifest.json"
+PACKET_NAME = "packet.pdf"
+MANIFEST_SCHEMA = "consentkit.manifest/1"
+#: How far signing times may lie outside [rendered, finalized] (clocks of two servers differ).
+CLOCK_SKEW = timedelta(minutes=5)
+#: Builds more associated files from the audit record, the manifest and the reviewed packet's
+#: bytes, e.g. :func:`consentkit.lifecycle.fhir_associated_files`; they are embedded before the seal.
+ExtraFiles = Callable[[Mapping[str, Any], Mapping[str, Any], bytes], Sequence[AssociatedFile]]
+
+
+@attrs.frozen
+class FinalizeResult:
+    """What :func:`finalize_packet` wrote."""
+
+    #: The archive file.
+    path: Path
+    packet_id: str
+    #: Pages in the archive: the reviewed pages, then the audit certificate.
+    pages: int
+    audit_pages: tuple[int, int]
+    #: SHA-256 of the archive file as written.
+    sha256: str
+    #: The seal's certificate subject, or ``None`` when not sealed.
+    sealed_by: str | None
+    #: The audit record embedded as ``audit.json``.
+    audit: dict[str, Any] = attrs.field(repr=False, eq=False)
+
+    @property
+    def sealed(self) -> bool:
+        return self.sealed_by is not None
+
+
+def read_manifest(packet_dir: Path) -> dict[str, Any]:
+    """Read and shape-check a packet folder's ``manifest.json``.
+
+    Raises:
+        PacketError: the folder, the manifest or one of its fields is missing or malformed.
+    """
+    path = packet_dir / MANIFEST_NAME
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise PacketError(
+            f"{packet_dir.name}: no {MANIFEST_NAME}; is this a folder written by render?"
+        ) from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PacketError(f"{packet_dir.name}/{MANIFEST_NAME} cannot be read ({exc})") from exc
+    if not isinstance(manifest, dict) or manifest.get("schema") != MANIFEST_SCHEMA:
+        raise PacketError(f"{packet_dir.name}/{MANIFEST_NAME} is not a {MANIFEST_SCHEMA} manifest")
+    try:
+        str(manifest["packet_id"])
+        str(manifest["packet"]["sha256"])
+        int(manifest["packet"]["pages"])
+        for signer in manifest["signers"]:
+            str(signer["key"])
+            str(signer["role"])
+        for document in manifest["documents"]:
+            str(document["id"])
+            str(document["title"])
+            first, last = (int(n) for n in document["packet_pages"])
+            if not 1 <= first <= last <= int(manifest["packet"]["pages"]):
+                raise ValueError("packet_pages out of range")
+            list(document["signature_places"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PacketError(f"{packet_dir.name}/{MANIFEST_NAME} is incomplete or malformed ({exc})") from exc
+    return manifest
+
+
+def _check_identity(manifest: Mapping[str, Any], signatures: Signatures, review: bytes) -> None:
+    packet_id = str(manifest["packet_id"])
+    if signatures.packet_id != packet_id:
+        raise SigningError(
+            f"the signatures are for packet {signatures.packet_id}, but this folder holds packet {packet_id}"
+        )
+    on_disk = hashlib.sha256(review).hexdigest()
+    if on_disk != manifest["packet"]["sha256"]:
+        raise SigningError(
+            "packet.pdf has changed since it was rendered (its SHA-256 no longer matches manifest.json); "
+            "render the packet again and have it signed again"
+        )
+    if signatures.review_pdf_sha256 != on_disk:
+        raise SigningError(
+            "the signers reviewed a different packet.pdf (review_pdf_sha256 does not match this packet); "
+            "they must sign the current version"
+        )
+
+
+def _check_signers(manifest: Mapping[str, Any], signatures: Signatures) -> None:
+    roles = {str(s["key"]): str(s["role"]) for s in manifest["signers"]}
+    places: dict[str, list[str]] = {}
+    for document in manifest["documents"]:
+        for key in document["signature_places"]:
+            places.setdefault(str(key), []).append(str(document["id"]))
+    for number, record in enumerate(signatures.signers, start=1):
+        if record.key not in roles:
+            known = ", ".join(roles) or "none"
+            raise SigningError(
+                f"signers.{number}: this packet has no signer {record.key} (its signers: {known})"
+            )
+        if record.key not in places:
+            raise SigningError(
+                f"signers.{number}: no document of this packet has a signature place for {record.key}"
+            )
+    missing = [key for key in places if signatures.signer(key) is None]
+    if missing:
+        details = "; ".join(f"{key} (needed by {', '.join(places[key])})" for key in missing)
+        raise SigningError(f"missing signature: {details}")
+
+
+def _check_times(manifest: Mapping[str, Any], signatures: Signatures, now: datetime) -> None:
+    rendered: datetime | None = None
+    try:
+        rendered = datetime.fromisoformat(str(manifest.get("generated_at")))
+    except ValueError:
+        rendered = None
+    for number, record in enumerate(signatures.signers, start=1):
+        if record.signed_at > now + CLOCK_SKEW:
+            raise SigningError(f"signers.{number}.signed_at: lies in the future")
+        if rendered is not None and rendered.tzinfo is not None and record.signed_at < rendered - CLOCK_SKEW:
+            raise SigningError(f"signers.{number}.signed_at: is before the packet was rendered")
+
+
+def _time_zone(manifest: Mapping[str, Any], fallback: str | None) -> str:
+    zone = str(manifest.get("time_zone") or fallback or "UTC")
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise PacketError(f"unknown time zone {zone!r}") from exc
+    return zone
+
+
+def finalize_packet(
+    packet_dir: str | Path,
+    signatures: Signatures | str | Path,
+    out: str | Path,
+    *,
+    seal: SealConfig | None = None,
+    timestamp_url: str | None = None,
+    now: datetime | None = None,
+    time_zone: str | None = None,
+    extra_files: ExtraFiles | None = None,
+) -> FinalizeResult:
+    """Turn a rendered, signed packet into its archival PDF/A-3 file.
+
+    Every signature is drawn at its place over the reviewed pages (the reviewed content stays as
+    it was), every page gets a footer, the audit certificate is appended, ``audit.json`` and the
+    reviewed ``packet.pdf`` are embedded as associated files, and with ``seal`` the result is
+    sealed with a PAdES certification signature as the very last step. Nothing is written unless
+    everything succeeds; an existing ``out`` is never replaced.
+
+    Args:
+        packet_dir: the folder ``render`` wrote (``manifest.json``, ``packet.pdf``, ...).
+        signatures: the signatures (or the path of their JSON file).
+        out: the archive file to create.
+        seal: the practice's sealing certificate; ``None`` leaves the archive unsealed.
+        timestamp_url: an RFC 3161 timestamp server for the seal (PAdES B-T).
+        now: the finalize time (default: now, UTC).
+        time_zone: the practice's IANA time zone for the audit certificate, used when the
+            manifest does not name one (default UTC).
+        extra_files: builds more associated files to embed (called once the audit record is
+            complete, before sealing).
+
+    Returns:
+        What was written.
+
+    Raises:
+        OutputExistsError: ``out`` exists.
+        InputError: the signatures file is invalid.
+        PacketError: the packet folder is incomplete.
+        SigningError: a signer is missing or unexpected, the packet changed since rendering, the
+            signatures are for another packet or version, a signature place is missing, or
+            sealing failed.
+    """
+    packet_dir = Path(packet_dir)
+    out = Path(out)
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    if timestamp_url and seal is None:
+        raise SigningError("a timestamp URL needs a seal certificate (the timestamp is part of the seal)")
+    if out.exists():
+        raise OutputExistsError(f"{out.name} already exists; refusing to overwrite it")
+    if not isinstance(signatures, Signatures):
+        signatures = load_signatures(signatures)
+    manifest = read_manifest(packet_dir)
+    try:
+        review = (packet_dir / PACKET_NAME).read_bytes()
+    except OSError as exc:
+        raise PacketError(f"{packet_dir.name}/{PACKET_NAME} cannot be read ({exc.strerror})") from exc
+    _check_identity(manifest, signatures, review)
+    _check_signers(manifest, signatures)
+    _check_times(manifest, signatures, now)
+    zone = _time_zone(manifest, time_zone)
+    loaded = load_seal(seal) if seal is not None else None
+    seal_info = None
+    if loaded is not None:
+        seal_info = {
+            "signer": loaded.subject,
+            "level": "PAdES B-T" if timestamp_url else "PAdES B-B",
+            "timestamp_url": timestamp_url,
+            "field": SEAL_FIELD,
+            "certificates": list(loaded.certificates),
+        }
+    archive, record = _assemble(
+        packet_dir,
+        manifest,
+        signatures,
+        review,
+        zone=zone,
+        now=now,
+        seal_info=seal_info,
+        extra_files=extra_files,
+    )
+    if loaded is not None:
+        reason = f"Sealed archive of consent packet {signatures.packet_id}"
+        archive = seal_pdf(archive, loaded, timestamp_url=timestamp_url, reason=reason)
+    write_new(out, archive)
+    first, last = record["audit_pages"]
+    return FinalizeResult(
+        path=out,
+        packet_id=signatures.packet_id,
+        pages=last,
+        audit_pages=(first, last),
+        sha256=hashlib.sha256(archive).hexdigest(),
+        sealed_by=loaded.subject if loaded is not None else None,
+        audit=record,
+    )
+
+
+def _assemble(
+    packet_dir: Path,
+    manifest: dict[str, Any],
+    signatures: Signatures,
+    review: bytes,
+    *,
+    zone: str,
+    now: datetime,
+    seal_info: dict[str, Any] | None,
+    extra_files: ExtraFiles | None = None,
+) -> tuple[bytes, dict[str, Any]]:
+    """The unsealed archive and its audit record."""
+    try:
+        with pikepdf.open(io.BytesIO(review)) as pdf:
+            count = len(pdf.pages)
+            sizes = page_sizes(pdf)
+            fingerprints = page_fingerprints(pdf, count, layout="reviewed")
+    except pikepdf.PdfError as exc:
+        raise PacketError(f"{packet_dir.name}/{PACKET_NAME} is not a readable PDF ({exc})") from exc
+    if count != int(manifest["packet"]["pages"]):
+        raise PacketError(f"{PACKET_NAME} has {count} pages, the manifest says {manifest['packet']['pages']}")
+    stamps = []
+    for anchor in find_anchors(review, manifest["documents"]):
+        signer = signatures.signer(anchor.key)
+        assert signer is not None  # _check_signers made sure
+        stamps.append(Stamp(anchor=anchor, record=signer))
+    fonts = font_set()
+    record = audit_record(
+        manifest=manifest,
+        signatures=signatures,
+        review_sha256=hashlib.sha256(review).hexdigest(),
+        review_pages=count,
+        fingerprints=fingerprints,
+        time_zone=zone,
+        now=now,
+        seal=seal_info,
+    )
+    certificate = audit_pages(record, fonts, page_size=sizes[0])
+    with pikepdf.open(io.BytesIO(certificate)) as drawn:
+        extra = len(drawn.pages)
+    record["audit_pages"] = [count + 1, count + extra]
+    record["pages"] = count + extra
+    # The footer's date is the day the last signer signed, where the practice is.
+    last_signed = max(r.signed_at for r in signatures.signers)
+    overlay = draw_overlay(
+        [*sizes, *([sizes[0]] * extra)],
+        stamps,
+        fonts,
+        packet_id=signatures.packet_id,
+        signed_on=last_signed.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d"),
+        time_zone=zone,
+    )
+    practice = str(manifest.get("practice_name") or "")
+    archive = assemble_archive(
+        review,
+        audit_pages=certificate,
+        overlay=overlay,
+        audit_json=audit_json(record),
+        title=f"Signed consent packet {signatures.packet_id}",
+        subject=f"{practice}: signed consent packet with audit certificate"
+        if practice
+        else "Signed consent packet",
+        creator_tool=f"consentkit {__version__}",
+        now=now,
+        extra_files=tuple(extra_files(record, manifest, review)) if extra_files is not None else (),
+    )
+    return archive, record

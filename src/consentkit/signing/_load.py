@@ -1,0 +1,136 @@
+"""Read a signatures JSON file into :class:`Signatures`, reporting bad fields by their path."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import cattrs
+from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError
+
+from ..errors import InputError
+from ..loaders import _describe
+from ..models import FieldValueError
+from ._model import MAX_PNG_BYTES, Method, Role, Signatures
+
+__all__ = ["load_signatures", "signatures_from_dict"]
+
+_converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+
+
+def _passthrough(value: Any, _type: Any) -> Any:
+    return value
+
+
+# The models' converters and validators check leaf values and name the field; cattrs only shapes
+# the nesting and rejects unknown keys.
+for _leaf in (str, int, bytes, datetime, Role, Method):
+    _converter.register_structure_hook(_leaf, _passthrough)
+_converter.register_structure_hook(int | None, _passthrough)
+_converter.register_structure_hook(str | None, _passthrough)
+_converter.register_structure_hook(bytes | None, _passthrough)
+
+_DATA_URL = "data:image/png;base64,"
+
+
+def _image_bytes(value: object, *, base_dir: Path | None, source: str, field: str) -> bytes:
+    """A drawn signature given as base64 (optionally a ``data:`` URL) or a relative ``.png`` path."""
+    if not isinstance(value, str) or not value.strip():
+        raise InputError("must be base64 PNG data or the name of a .png file", source=source, field=field)
+    text = value.strip()
+    if text.lower().endswith(".png"):
+        relative = PurePosixPath(text)
+        if base_dir is None:
+            raise InputError(
+                "an image file can only be named in a signatures file", source=source, field=field
+            )
+        if relative.is_absolute() or ".." in relative.parts:
+            raise InputError(
+                "the image file must be named relative to the signatures file, without ..",
+                source=source,
+                field=field,
+            )
+        path = base_dir / Path(*relative.parts)
+        try:
+            with path.open("rb") as handle:
+                data = handle.read(MAX_PNG_BYTES + 1)
+        except OSError as exc:
+            raise InputError(
+                f"cannot read the image file ({exc.strerror})", source=source, field=field
+            ) from exc
+        return data
+    if text.startswith(_DATA_URL):
+        text = text[len(_DATA_URL) :]
+    if len(text) > (MAX_PNG_BYTES * 4) // 3 + 8:
+        raise InputError(f"the image is larger than {MAX_PNG_BYTES // 1024} KB", source=source, field=field)
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InputError("not valid base64 data", source=source, field=field) from exc
+
+
+def signatures_from_dict(
+    data: dict[str, Any], *, source: str = "<input>", base_dir: Path | None = None
+) -> Signatures:
+    """Build :class:`Signatures` from plain data (as read from JSON).
+
+    Args:
+        data: the parsed JSON object.
+        source: the file name for messages.
+        base_dir: the folder that relative image file names are read from.
+
+    Raises:
+        InputError: a field is missing, unknown or invalid; the error names the field path
+            (``signers.2.signed_at``) and never echoes the value.
+    """
+    if not isinstance(data, dict):
+        raise InputError("expected a JSON object", source=source)
+    data = dict(data)
+    signers = data.get("signers")
+    if isinstance(signers, list):
+        prepared = []
+        for number, signer in enumerate(signers, start=1):
+            if isinstance(signer, dict) and "image" in signer and signer["image"] is not None:
+                signer = dict(signer)
+                signer["image"] = _image_bytes(
+                    signer["image"], base_dir=base_dir, source=source, field=f"signers.{number}.image"
+                )
+            prepared.append(signer)
+        data["signers"] = prepared
+    try:
+        return _converter.structure(data, Signatures)
+    except (ClassValidationError, ForbiddenExtraKeysError, FieldValueError, ValueError, TypeError) as exc:
+        problems = list(_describe(exc, ()))
+        field, reason = problems[0] if problems else ("", str(exc))
+        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        raise InputError(reason + more, source=source, field=field or None) from exc
+
+
+def load_signatures(path: str | Path) -> Signatures:
+    """Load the signatures for one packet from a JSON file (format: ``docs/signing.md``).
+
+    A drawn signature's ``image`` is base64 PNG data (a ``data:image/png;base64,`` prefix is
+    allowed) or the name of a ``.png`` file next to the JSON file.
+
+    Raises:
+        InputError: the file cannot be read, is not JSON, or a field is invalid.
+    """
+    path = Path(path)
+    source = path.name
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror})", source=source) from exc
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError("not UTF-8 text", source=source) from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})", source=source
+        ) from exc
+    return signatures_from_dict(data, source=source, base_dir=path.parent)

@@ -1,0 +1,578 @@
+"""Verify a finalized packet: structure, audit record and page hashes, archival claim, seal."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pikepdf
+
+# asn1crypto ships no type information.
+from asn1crypto import cms, pem  # type: ignore[import-untyped, unused-ignore]
+from asn1crypto import x509 as asn1_x509  # type: ignore[import-untyped, unused-ignore]
+from cryptography import x509 as crypto_x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.settings import KeyUsageConstraints
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
+
+from ..errors import VerificationError
+from ..pdf.archival import check_archival
+from ._audit import AUDIT_NAME, AUDIT_SCHEMA, REVIEWED_NAME
+from ._fingerprint import FINGERPRINT_SCHEME, LayoutError, page_fingerprints
+from ._revocation import REVOCATION_NAME, check_original, describe, read_revocation
+
+__all__ = ["Check", "SealStatus", "VerificationReport", "load_trust", "verify_packet"]
+
+_KEY_USAGE = KeyUsageConstraints(
+    key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False
+)
+
+
+@attrs.frozen
+class Check:
+    """One thing :func:`verify_packet` looked at.
+
+    Attributes:
+        name: ``structure``, ``archival``, ``audit record``, ``reviewed packet``,
+            ``page content`` or ``seal``.
+        ok: ``True`` passed, ``False`` failed, ``None`` not applicable (e.g. not sealed).
+        detail: what was found, in one line.
+    """
+
+    name: str
+    ok: bool | None
+    detail: str
+
+
+@attrs.frozen
+class SealStatus:
+    """What pyHanko found about the seal."""
+
+    #: The sealing certificate's subject.
+    signer: str
+    #: The signed bytes hash as signed (nothing in the covered bytes changed).
+    intact: bool
+    #: The signature value is cryptographically valid.
+    valid: bool
+    #: The seal covers the whole file: no update was appended after it.
+    covers_whole_file: bool
+    #: No modification the certification forbids.
+    docmdp_ok: bool
+    #: The certificate chains to a ``trust`` root; ``None`` when no trust roots were given.
+    trusted: bool | None
+    #: The RFC 3161 timestamp (UTC, ISO 8601), if the seal has one.
+    timestamp: str | None = None
+    #: Whether the timestamp token is valid (and trusted, when trust roots were given).
+    timestamp_ok: bool | None = None
+
+
+@attrs.frozen
+class VerificationReport:
+    """The result of :func:`verify_packet`."""
+
+    path: Path
+    #: Every check passed (with ``trust``: and the seal is trusted).
+    intact: bool
+    sealed: bool
+    #: ``True``/``False`` when trust roots were given and the packet is sealed; else ``None``.
+    trusted: bool | None
+    packet_id: str | None
+    checks: tuple[Check, ...]
+    seal: SealStatus | None = None
+    #: For a revocation packet: ``revoked_at``, ``revoked_by``, ``reason``, ``original_sha256``.
+    revocation: dict[str, Any] | None = None
+
+    @property
+    def problems(self) -> list[str]:
+        """The failed checks' details."""
+        return [f"{c.name}: {c.detail}" for c in self.checks if c.ok is False]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for ``--json``."""
+        return {
+            "file": self.path.name,
+            "intact": self.intact,
+            "sealed": self.sealed,
+            "trusted": self.trusted,
+            "packet_id": self.packet_id,
+            "checks": [attrs.asdict(c) for c in self.checks],
+            "seal": attrs.asdict(self.seal) if self.seal is not None else None,
+            "revocation": self.revocation,
+        }
+
+    def summary(self) -> list[str]:
+        """A short human summary, one line per check, the verdict first."""
+        verdict = "INTACT" if self.intact else "NOT INTACT"
+        head = f"{self.path.name}: {verdict}"
+        if self.packet_id:
+            head += f" (packet {self.packet_id})"
+        if self.revocation is not None:
+            head += ": consent REVOKED"
+        lines = [head]
+        marks = {True: "ok  ", False: "FAIL", None: "--  "}
+        lines += [f"  {marks[c.ok]} {c.name}: {c.detail}" for c in self.checks]
+        return lines
+
+
+def load_trust(paths: str | Path | Sequence[str | Path]) -> list[asn1_x509.Certificate]:
+    """Read trust-root certificates from PEM (one or more per file) or DER files.
+
+    Raises:
+        VerificationError: a file cannot be read or holds no certificate.
+    """
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    roots: list[asn1_x509.Certificate] = []
+    for item in paths:
+        path = Path(item)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise VerificationError(f"cannot read the trust file {path.name} ({exc.strerror})") from exc
+        try:
+            if pem.detect(data):
+                found = [
+                    asn1_x509.Certificate.load(der)
+                    for kind, _, der in pem.unarmor(data, multiple=True)
+                    if kind == "CERTIFICATE"
+                ]
+            else:
+                found = [asn1_x509.Certificate.load(data)]
+            for cert in found:
+                _ = cert.subject.human_friendly  # parse now, not in the middle of validation
+        except (ValueError, TypeError) as exc:
+            raise VerificationError(f"the trust file {path.name} holds no readable certificate") from exc
+        if not found:
+            raise VerificationError(f"the trust file {path.name} holds no certificate")
+        roots.extend(found)
+    return roots
+
+
+def _attachment(pdf: pikepdf.Pdf, name: str) -> tuple[bytes, str] | None:
+    if name not in pdf.attachments:
+        return None
+    spec = pdf.attachments[name]
+    relationship = str(spec.obj.get("/AFRelationship", ""))
+    return spec.get_file().read_bytes(), relationship
+
+
+def _version_problems(pdf: pikepdf.Pdf) -> list[str]:
+    """PDF/A-3 is based on PDF 1.7: a catalog ``/Version`` above that breaks the claim."""
+    version = pdf.Root.get("/Version")
+    if not isinstance(version, pikepdf.Name):
+        return []
+    try:
+        number = tuple(int(part) for part in str(version).lstrip("/").split("."))
+    except ValueError:
+        return [f"the catalog declares an unknown PDF version {version}"]
+    return (
+        [f"the catalog declares PDF {str(version).lstrip('/')}, above the 1.7 PDF/A-3 is based on"]
+        if (number > (1, 7))
+        else []
+    )
+
+
+def _audit_checks(pdf: pikepdf.Pdf) -> tuple[list[Check], dict[str, Any] | None]:
+    found = _attachment(pdf, AUDIT_NAME)
+    if found is None:
+        return [
+            Check(
+                "audit record",
+                False,
+                f"no {AUDIT_NAME} attached: not a consentkit archive, or it was removed",
+            )
+        ], None
+    data, relationship = found
+    try:
+        record = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return [Check("audit record", False, f"{AUDIT_NAME} is not valid JSON")], None
+    if not isinstance(record, dict) or record.get("schema") != AUDIT_SCHEMA:
+        return [Check("audit record", False, f"{AUDIT_NAME} is not a {AUDIT_SCHEMA} record")], None
+    if record.get("fingerprint_scheme") != FINGERPRINT_SCHEME:
+        return [Check("audit record", False, "unknown page fingerprint scheme")], None
+    if relationship != "/Data":
+        return [Check("audit record", False, f"{AUDIT_NAME} is not attached as /Data")], record
+    signers = ", ".join(f"{s.get('key')} ({s.get('full_name')})" for s in record.get("signers", []))
+    return [Check("audit record", True, f"{AUDIT_NAME} present; signed by {signers}")], record
+
+
+def _content_checks(pdf: pikepdf.Pdf, record: dict[str, Any]) -> list[Check]:
+    checks: list[Check] = []
+    try:
+        review = record["review_pdf"]
+        documents = record["documents"]
+        expected: list[str] = []
+        for document in documents:
+            first, last = document["archive_pages"]
+            if first != len(expected) + 1 or len(document["page_fingerprints"]) != last - first + 1:
+                raise ValueError("document pages are not consecutive")
+            expected.extend(str(p) for p in document["page_fingerprints"])
+        pages = int(review["pages"])
+        total = int(record["pages"])
+        audit_first, audit_last = (int(n) for n in record["audit_pages"])
+    except (KeyError, TypeError, ValueError) as exc:
+        return [Check("audit record", False, f"{AUDIT_NAME} is incomplete ({exc})")]
+    if len(expected) != pages or audit_first != pages + 1 or audit_last != total:
+        return [Check("audit record", False, f"{AUDIT_NAME} page ranges are inconsistent")]
+    if len(pdf.pages) != total:
+        checks.append(
+            Check("page content", False, f"the file has {len(pdf.pages)} pages; {AUDIT_NAME} says {total}")
+        )
+        return checks
+
+    found = _attachment(pdf, REVIEWED_NAME)
+    if found is None:
+        checks.append(Check("reviewed packet", False, f"no {REVIEWED_NAME} attached"))
+    else:
+        data, relationship = found
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != review.get("sha256"):
+            checks.append(
+                Check(
+                    "reviewed packet",
+                    False,
+                    f"the attached {REVIEWED_NAME} does not match the SHA-256 in {AUDIT_NAME}",
+                )
+            )
+        elif relationship != "/Source":
+            checks.append(Check("reviewed packet", False, f"{REVIEWED_NAME} is not attached as /Source"))
+        else:
+            try:
+                with pikepdf.open(io.BytesIO(data)) as reviewed:
+                    ok = (
+                        len(reviewed.pages) == pages
+                        and page_fingerprints(reviewed, pages, layout="reviewed") == expected
+                    )
+            except pikepdf.PdfError:
+                ok = False
+            checks.append(
+                Check(
+                    "reviewed packet",
+                    ok,
+                    f"{REVIEWED_NAME} matches SHA-256 {digest[:16]}… and the page hashes in {AUDIT_NAME}"
+                    if ok
+                    else f"the pages of {REVIEWED_NAME} do not match the page hashes in {AUDIT_NAME}",
+                )
+            )
+    try:
+        actual = page_fingerprints(pdf, pages, layout="archive")
+    except LayoutError as exc:
+        checks.append(Check("page content", False, f"a signed page was restructured ({exc})"))
+        return checks
+    except pikepdf.PdfError as exc:
+        checks.append(Check("page content", False, f"the pages cannot be read ({exc})"))
+        return checks
+    changed = [n for n, (a, b) in enumerate(zip(actual, expected, strict=True), start=1) if a != b]
+    if changed:
+        titles = [
+            d.get("title", d.get("id"))
+            for d in documents
+            if any(d["archive_pages"][0] <= n <= d["archive_pages"][1] for n in changed)
+        ]
+        checks.append(
+            Check(
+                "page content",
+                False,
+                f"page(s) {', '.join(map(str, changed))} differ from what was reviewed "
+                f"({'; '.join(map(str, titles))})",
+            )
+        )
+    else:
+        checks.append(
+            Check(
+                "page content",
+                True,
+                f"the {pages} signed pages of {len(documents)} documents show exactly the reviewed "
+                "content (plus signatures and footer)",
+            )
+        )
+    return checks
+
+
+def _der_length(raw: bytes) -> int | None:
+    """The length of the DER object at the start of ``raw`` (``None`` if it is not one)."""
+    if len(raw) < 2 or raw[0] != 0x30:
+        return None
+    first = raw[1]
+    if first < 0x80:
+        return 2 + first
+    count = first & 0x7F
+    if count == 0 or count > 4 or len(raw) < 2 + count:
+        return None
+    end = 2 + count + int.from_bytes(raw[2 : 2 + count], "big")
+    return end if end <= len(raw) else None
+
+
+def _certificates_consistent(signed_data: Any, roots: Sequence[asn1_x509.Certificate]) -> bool:
+    """Every certificate in the seal is signed by its issuer.
+
+    pyHanko only needs the certificates on the signer's path; this also catches a change to a
+    certificate it would ignore (an extra copy of a CA certificate, say). With trust roots every
+    certificate's issuer must be at hand (in the seal or among the roots); without them, a
+    certificate whose issuer is absent is passed over, as a seal may carry an incomplete chain.
+    """
+    embedded = [choice.chosen for choice in signed_data["certificates"] if choice.name == "certificate"]
+    try:
+        pool = [crypto_x509.load_der_x509_certificate(c.dump()) for c in [*embedded, *roots]]
+    except (ValueError, UnsupportedAlgorithm, crypto_x509.InvalidVersion):
+        return False
+    for cert in pool[: len(embedded)]:
+        issuers = [c for c in pool if c.subject == cert.issuer]
+        if not issuers:
+            if roots:
+                return False
+            continue
+        for issuer in issuers:
+            try:
+                cert.verify_directly_issued_by(issuer)
+            except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
+                continue
+            break
+        else:
+            return False
+    return True
+
+
+def _carried(embedded: Any) -> list[str]:
+    """SHA-256 of each certificate the seal carries, sorted."""
+    try:
+        certificates = embedded.signed_data["certificates"]
+        return sorted({hashlib.sha256(c.chosen.dump()).hexdigest() for c in certificates})
+    except (ValueError, TypeError, KeyError):
+        return []
+
+
+def _container_problems(data: bytes, embedded: Any, roots: Sequence[asn1_x509.Certificate]) -> list[str]:
+    """Checks of the signature container itself, which the seal's own signature cannot cover."""
+    try:
+        _, before, after, _ = (int(n) for n in embedded.sig_object["/ByteRange"])
+        raw = bytes(embedded.sig_object["/Contents"])
+    except (KeyError, TypeError, ValueError):
+        return ["the seal has no usable byte range"]
+    if not re.fullmatch(rb"<[0-9A-F]*>", data[before:after]):  # pyHanko writes upper case
+        return ["the seal's signature container was altered (it is not as written)"]
+    length = _der_length(raw)
+    if length is None or any(raw[length:]):
+        return ["the seal's signature container holds extra data"]
+    try:
+        der = raw[:length]
+        if cms.ContentInfo.load(der).dump(force=True) != der:
+            return ["the seal's signature container is not DER-encoded as written"]
+        signed_data = embedded.signed_data
+        signers = signed_data["signer_infos"]
+        shape_ok = (
+            signed_data["version"].native == "v1"
+            and len(signers) == 1
+            and signers[0]["version"].native == "v1"
+            and signed_data["encap_content_info"]["content_type"].native == "data"
+            and signed_data["encap_content_info"]["content"].native is None
+            and [a.dump() for a in signed_data["digest_algorithms"]]
+            == [signers[0]["digest_algorithm"].dump()]
+        )
+        certificates_ok = _certificates_consistent(signed_data, roots)
+    except (ValueError, TypeError, KeyError) as exc:
+        return [f"the seal's signature container cannot be read ({type(exc).__name__})"]
+    if not shape_ok:
+        return ["the seal's signature container is not shaped as finalize writes it"]
+    if not certificates_ok:
+        return ["a certificate inside the seal was altered"]
+    return []
+
+
+def _no_seal(expected: object, roots: object) -> Check:
+    if expected:
+        return Check("seal", False, f"{AUDIT_NAME} says the file was sealed, but it has no seal")
+    if roots is not None:
+        return Check("seal", False, "not sealed, but a trusted seal was required (--trust)")
+    return Check("seal", None, "not sealed: changes made after finalizing cannot be detected")
+
+
+def _seal_problems(
+    data: bytes,
+    embedded: Any,
+    status: Any,
+    seal: SealStatus,
+    expected: dict[str, Any] | None,
+    roots: list[asn1_x509.Certificate] | None,
+) -> list[str]:
+    problems = []
+    if not seal.intact:
+        problems.append("the sealed bytes were changed")
+    elif not seal.valid:
+        problems.append("the seal's signature is not valid")
+    if not seal.covers_whole_file:
+        problems.append("data was appended after the seal")
+    if not seal.docmdp_ok:
+        problems.append("the file was modified in a way the seal forbids")
+    try:
+        problems += _container_problems(data, embedded, roots or [])
+    except Exception as exc:  # the container is outside the signed bytes: anything may be in it
+        problems.append(f"the seal's signature container cannot be read ({type(exc).__name__})")
+    if not expected:
+        problems.append(f"{AUDIT_NAME} does not mention a seal")
+    else:
+        if "certificates" in expected and sorted(expected["certificates"]) != _carried(embedded):
+            problems.append(f"the certificates in the seal are not the ones {AUDIT_NAME} records")
+        if expected.get("signer") != seal.signer:
+            problems.append(f"sealed by {seal.signer}, but {AUDIT_NAME} names {expected.get('signer')}")
+    if seal.timestamp_ok is False:
+        problems.append(
+            "the seal's timestamp is not valid" + (" or not trusted" if roots is not None else "")
+        )
+    if roots is not None and seal.intact and seal.valid and not status.trusted:
+        problems.append(f"the sealing certificate ({seal.signer}) does not chain to the given trust roots")
+    return problems
+
+
+def _seal_checks(
+    data: bytes, record: dict[str, Any] | None, roots: list[asn1_x509.Certificate] | None
+) -> tuple[list[Check], SealStatus | None, bool]:
+    """The seal checks, the seal's status (when it could be validated) and whether a seal exists."""
+    expected = record.get("seal") if record is not None else None
+    try:
+        signatures = list(PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures)
+    except Exception as exc:  # pyHanko raises many kinds of errors on damaged files
+        return (
+            [Check("seal", False, f"the file cannot be read for the seal ({type(exc).__name__})")],
+            None,
+            False,
+        )
+    if not signatures:
+        return [_no_seal(expected, roots)], None, False
+    checks: list[Check] = []
+    if len(signatures) > 1:
+        checks.append(Check("seal", False, f"the file has {len(signatures)} signatures; finalize writes one"))
+    embedded = signatures[-1]
+    try:
+        # Without trust roots, the seal's own certificate stands in as the root: the
+        # cryptographic checks still run, pyHanko does not fail (and log) path building, and
+        # ``trusted`` is reported as unknown.
+        anchors = list(roots) if roots is not None else [embedded.signer_cert]
+        context = ValidationContext(trust_roots=anchors, allow_fetching=False)
+        status = validate_pdf_signature(embedded, context, key_usage_settings=_KEY_USAGE)
+        signer = str(status.signing_cert.subject.human_friendly)
+    except Exception as exc:  # pyHanko and asn1crypto raise many kinds of errors on damaged seals
+        checks.append(Check("seal", False, f"the seal cannot be validated ({type(exc).__name__})"))
+        return checks, None, True
+    timestamp = status.timestamp_validity
+    seal = SealStatus(
+        signer=signer,
+        intact=bool(status.intact),
+        valid=bool(status.valid),
+        covers_whole_file=status.coverage == SignatureCoverageLevel.ENTIRE_FILE,
+        docmdp_ok=bool(status.docmdp_ok),
+        trusted=bool(status.trusted) if roots is not None else None,
+        timestamp=timestamp.timestamp.isoformat().replace("+00:00", "Z") if timestamp is not None else None,
+        timestamp_ok=None
+        if timestamp is None
+        else bool(timestamp.intact and timestamp.valid and (roots is None or timestamp.trusted)),
+    )
+    problems = _seal_problems(data, embedded, status, seal, expected, roots)
+    if problems:
+        checks.append(Check("seal", False, "; ".join(problems)))
+    else:
+        who = "trusted" if roots is not None else "signer not checked against a trust root (use --trust)"
+        stamp = f", timestamp {seal.timestamp}" if seal.timestamp else ""
+        checks.append(
+            Check("seal", True, f"intact and covers the whole file; sealed by {signer} ({who}){stamp}")
+        )
+    return checks, seal, True
+
+
+def verify_packet(
+    path: str | Path, *, trust: str | Path | Iterable[str | Path] | None = None
+) -> VerificationReport:
+    """Check a finalized packet.
+
+    The checks: the file's structure (``qpdf --check``); the archival claim (a subset of the
+    PDF/A-3b rules, see :func:`consentkit.pdf.archival.check_archival`); the embedded
+    ``audit.json``; the embedded reviewed packet against the SHA-256 in ``audit.json``; every
+    signed page against its fingerprint in ``audit.json`` (each still shows exactly the reviewed
+    content); and, when sealed, the seal with pyHanko (intact, valid, covering the whole file,
+    no forbidden modification, matching the audit record, and with ``trust``: chaining to one
+    of the trust roots).
+
+    Args:
+        path: the archive.
+        trust: PEM/DER certificate file(s) of the CAs to trust for the seal (and its timestamp).
+            With ``trust`` a seal is required and must be trusted.
+
+    Returns:
+        The report; ``report.intact`` is the verdict.
+
+    Raises:
+        VerificationError: the file cannot be read or is not a PDF, or a trust file is unusable.
+    """
+    path = Path(path)
+    if trust is not None and not isinstance(trust, str | Path):
+        trust = list(trust)  # read again for the original inside a revocation packet
+    roots = (
+        load_trust(list(trust) if not isinstance(trust, str | Path) else trust) if trust is not None else None
+    )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise VerificationError(f"cannot read {path.name} ({exc.strerror})") from exc
+    if b"%PDF-" not in data[:1024]:
+        raise VerificationError(f"{path.name} is not a PDF file")
+
+    archival = check_archival(path, part=3)
+    structure = [p for p in archival if p.startswith(("qpdf", "not a readable PDF", "the PDF's objects"))]
+    rest = [p for p in archival if p not in structure]
+    content: list[Check] = []
+    record: dict[str, Any] | None = None
+    original: bytes | None = None
+    revocation: dict[str, Any] | None = None
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            rest += _version_problems(pdf)
+            if REVOCATION_NAME in pdf.attachments:  # a revocation packet: its record replaces audit.json
+                record, original, problem = read_revocation(pdf)
+                content.append(Check("revocation", problem is None, problem or describe(record or {})))
+            else:
+                found, record = _audit_checks(pdf)
+                content += found
+                if record is not None and all(c.ok for c in found):
+                    content += _content_checks(pdf, record)
+    except pikepdf.PdfError as exc:
+        content.append(Check("audit record", False, f"the file cannot be parsed ({exc})"))
+    if original is not None and record is not None:
+        ok, detail = check_original(original, lambda inner: verify_packet(inner, trust=trust))
+        content.append(Check("original packet", ok, detail))
+        revocation = {key: record[key] for key in ("revoked_at", "revoked_by", "reason")}
+        revocation["original_sha256"] = record["original"]["sha256"]
+    checks = [
+        Check("structure", not structure, structure[0] if structure else "qpdf --check passed"),
+        Check(
+            "archival",
+            not rest,
+            "; ".join(rest[:3]) + (f" (and {len(rest) - 3} more)" if len(rest) > 3 else "")
+            if rest
+            else "PDF/A-3b claim consistent (subset of rules)",
+        ),
+        *content,
+    ]
+    seal_checks, seal, sealed = _seal_checks(data, record, roots)
+    checks += seal_checks
+    intact = all(c.ok is not False for c in checks)
+    packet_id = str(record["packet_id"]) if record is not None and "packet_id" in record else None
+    return VerificationReport(
+        path=path,
+        intact=intact,
+        sealed=sealed,
+        trusted=seal.trusted if seal is not None else None,
+        packet_id=packet_id,
+        checks=tuple(checks),
+        seal=seal,
+        revocation=revocation,
+    )
