@@ -175,6 +175,8 @@ def audit_record(
             {
                 "id": document["id"],
                 "title": document["title"],
+                "locale": document.get("locale", manifest.get("locale")),
+                "reference_only": bool(document.get("reference_only", False)),
                 "template_file": document.get("template_file"),
                 "template_sha256": document.get("template_sha256"),
                 "docx_sha256": document.get("docx_sha256"),
@@ -212,6 +214,12 @@ def audit_record(
         "events": _events(signatures, manifest, now, time_zone, sealed=seal is not None),
         "seal": dict(seal) if seal is not None else None,
         "warnings": list(manifest.get("warnings", [])),
+        # What the documents said and why: the state rules applied (with overrides and conflict
+        # notes), the clause texts shown, and the language version each signer saw.
+        "template_set": manifest.get("template_set"),
+        "rules": manifest.get("rules"),
+        "clauses": manifest.get("clauses"),
+        "signer_languages": {str(s["key"]): s.get("language") for s in manifest.get("signers", [])},
         "note": NOT_LEGAL_ADVICE,
     }
 
