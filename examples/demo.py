@@ -38,6 +38,7 @@ from cryptography.x509.oid import NameOID
 
 from consentkit import ConsentKitError, load_client, load_practice, render_packet
 from consentkit.convert import LibreOfficeConverter
+from consentkit.lifecycle import fhir_associated_files
 from consentkit.signing import SealConfig, finalize_packet, signatures_from_dict, verify_packet
 
 HERE = Path(__file__).resolve().parent
@@ -171,7 +172,14 @@ def main() -> int:
                 # What the signing application recorded when it showed the packet to the signers.
                 data["review_pdf_sha256"] = manifest["packet"]["sha256"]
                 signatures = signatures_from_dict(data, source=records.name, base_dir=records.parent)
-                final = finalize_packet(folder, signatures, folder / ARCHIVE, seal=seal, now=FINALIZED_AT)
+                final = finalize_packet(
+                    folder,
+                    signatures,
+                    folder / ARCHIVE,
+                    seal=seal,
+                    now=FINALIZED_AT,
+                    extra_files=fhir_associated_files,  # embeds the FHIR Consent bundle
+                )
                 report = verify_packet(final.path, trust=ca_path)
             except ConsentKitError as exc:
                 failures += 1

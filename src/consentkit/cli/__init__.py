@@ -8,17 +8,18 @@ Exit codes: 0 success; 1 the command ran and failed or found problems (the messa
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import ConsentKitError
-from . import _finalize, _lifecycle, _render, _rules, _templates, _verify
+from . import _fhir_revoke, _finalize, _lifecycle, _render, _rules, _templates, _verify
 
 __all__ = ["main"]
 
 #: Each module adds its subcommand(s) to the parser; a new command is one more module here.
-COMMANDS = (_render, _templates, _rules, _lifecycle, _finalize, _verify)
+COMMANDS = (_render, _templates, _rules, _finalize, _verify, _lifecycle, _fhir_revoke)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,6 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("consentkit: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (``consentkit fhir X | head``): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception as exc:
         if args.debug:
             raise

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..lifecycle import fhir_associated_files
 from ..signing import SealConfig, finalize_packet, load_signatures
 
 
@@ -73,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         seal=seal,
         timestamp_url=args.timestamp_url,
         time_zone=args.time_zone,
+        extra_files=fhir_associated_files,
     )
     first, last = result.audit_pages
     sealed = f"sealed by {result.sealed_by}" if result.sealed_by else "not sealed"

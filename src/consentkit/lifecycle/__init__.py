@@ -1,5 +1,6 @@
 """The consent lifecycle after rendering: is a practice ready for telehealth, must a client sign
-again, and where is the client at each session.
+again, and where is the client at each session; a signed packet's consents as FHIR, and their
+revocation.
 
 Typical use::
 
@@ -18,6 +19,17 @@ Typical use::
 See ``docs/lifecycle.md``.
 """
 
+from .fhir import (
+    FHIR_MIME,
+    FHIR_NAME,
+    archive_bundle,
+    bundle_json,
+    consent_bundle,
+    fhir_associated_files,
+    parse_bundle,
+    read_consent_bundle,
+    revoked_bundle,
+)
 from .readiness import (
     EXPIRY_WARNING_DAYS,
     ReadinessCode,
@@ -36,6 +48,7 @@ from .reconsent import (
     reconsent_check,
     reconsent_scan,
 )
+from .revoke import RevocationResult, revoke_packet
 from .sessions import (
     SESSION_LOG_SCHEMA,
     LoggedSession,
@@ -52,6 +65,8 @@ from .sessions import (
 
 __all__ = [
     "EXPIRY_WARNING_DAYS",
+    "FHIR_MIME",
+    "FHIR_NAME",
     "REASON_CODES",
     "SESSION_LOG_SCHEMA",
     "LoggedSession",
@@ -61,6 +76,7 @@ __all__ = [
     "Reason",
     "ReasonCode",
     "ReconsentDecision",
+    "RevocationResult",
     "ScanResult",
     "ScanStatus",
     "SessionCheck",
@@ -68,12 +84,20 @@ __all__ = [
     "SessionFinding",
     "SessionFindings",
     "append_session",
+    "archive_bundle",
+    "bundle_json",
     "check_practice",
     "check_session",
+    "consent_bundle",
+    "fhir_associated_files",
     "load_manifest",
+    "parse_bundle",
+    "read_consent_bundle",
     "read_session_log",
     "reconsent_check",
     "reconsent_scan",
     "render_session_log_pdf",
+    "revoke_packet",
+    "revoked_bundle",
     "session_log_docx",
 ]
