@@ -14,12 +14,12 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import ConsentKitError
-from . import _fhir_revoke, _finalize, _lifecycle, _render, _rules, _templates, _verify
+from . import _batch, _fhir_revoke, _finalize, _lifecycle, _render, _rules, _templates, _verify
 
 __all__ = ["main"]
 
 #: Each module adds its subcommand(s) to the parser; a new command is one more module here.
-COMMANDS = (_render, _templates, _rules, _finalize, _verify, _lifecycle, _fhir_revoke)
+COMMANDS = (_render, _templates, _rules, _batch, _finalize, _verify, _lifecycle, _fhir_revoke)
 
 
 def build_parser() -> argparse.ArgumentParser:

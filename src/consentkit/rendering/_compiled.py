@@ -37,9 +37,15 @@ from docx.opc.oxml import serialize_part_xml
 from docx.oxml.ns import nsmap, qn
 from docx.oxml.parser import parse_xml
 from docxtpl import DocxTemplate
-from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
-from ._docx import RenderedDocument, _signature_place_factory, leftover_tags, make_environment, render_docx, to_namespace
+from ._docx import (
+    RenderedDocument,
+    _signature_place_factory,
+    leftover_tags,
+    make_environment,
+    render_docx,
+    to_namespace,
+)
 
 __all__ = ["CompiledRenderer", "CompiledTemplate", "compiled_renderer"]
 
@@ -101,7 +107,9 @@ class CompiledTemplate:
             for _rel, part in tpl.get_headers_footers(uri):
                 xml = tpl.get_part_xml(part)
                 encoding = tpl.get_headers_footers_encoding(xml)
-                self._headers_footers.append((part.partname.membername, encoding, _compile(self._env, tpl, xml)))
+                self._headers_footers.append(
+                    (part.partname.membername, encoding, _compile(self._env, tpl, xml))
+                )
 
         # Reading the core properties makes python-docx add a default part when the template has
         # none, as it does inside docxtpl's render; the base package below then includes it.
@@ -149,7 +157,7 @@ class CompiledTemplate:
         """
         places: list[str] = []
         variables = {k: to_namespace(v) for k, v in context.items()}
-        variables["signature_place"] = _signature_place_factory(name, places, signer_keys)
+        variables["signature_place"] = _signature_place_factory(name, places, signer_keys, context)
         tpl = self._tpl
         parts: list[tuple[str, bytes]] = []
 
@@ -162,8 +170,8 @@ class CompiledTemplate:
         parts.append((self._document_member, serialize_part_xml(root)))
 
         for member, encoding, template in self._headers_footers:
-            xml = _post_process(tpl, template.render(variables)).encode(encoding)
-            parts.append((member, serialize_part_xml(parse_xml(xml))))
+            data = _post_process(tpl, template.render(variables)).encode(encoding)
+            parts.append((member, serialize_part_xml(parse_xml(data))))
 
         core = copy.deepcopy(self._core_element)
         properties = CoreProperties(core)
@@ -187,7 +195,6 @@ class CompiledTemplate:
         if leftovers:
             raise ValueError("tag left in the output")
         return RenderedDocument(docx=docx, signature_places=tuple(places))
-
 
 
 class CompiledRenderer:

@@ -1,0 +1,471 @@
+"""Benchmark batch generation against the pipeline a user would write by hand.
+
+In one invocation, on N synthetic clients made from the bundled examples:
+
+(a) the naive pipeline on a sample of K clients: a fresh docxtpl render per document, one
+    ``soffice --convert-to pdf`` process per document, then a pypdf merge;
+(b) ``consentkit batch`` (the library call behind it) on all N clients;
+(c) the conversion floor: the same DOCX files converted directly by ``--workers`` parallel
+    LibreOffice processes, at most 200 files per call, with nothing else running;
+(d) a second run of (b) as the ``consentkit batch`` command, which finds every packet complete.
+
+It prints documents per second, packets per minute, the ratio of (b) to (a), how (b) compares
+with (c), the share of wall time LibreOffice ran, Python's own CPU time, and peak memory (the
+resident memory of the whole process tree, sampled from /proc, LibreOffice included).
+
+Usage::
+
+    python bench/batch_bench.py                        # 200 clients, naive sample of 5
+    python bench/batch_bench.py --clients 2000 --naive-sample 3 --skip-floor
+    python bench/batch_bench.py --rounds 3             # (a)-(c) three times, medians of the ratios
+    python bench/batch_bench.py --json results.json    # also write the figures as JSON
+
+The machine matters; compare the ratios printed by one run rather than absolute figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pypdf import PdfWriter
+
+from consentkit import iter_clients_csv, load_practice
+from consentkit.batch import generate_packets
+from consentkit.convert import PDFA3_EXPORT, find_soffice
+from consentkit.models import Client
+from consentkit.packet import stage_packet
+from consentkit.rendering import render_docx
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+DOC_DATE = date(2026, 11, 27)
+FIRST_NAMES = [
+    "Avery",
+    "Jordan",
+    "Maria",
+    "Andre",
+    "Ethan",
+    "Priya",
+    "Sofia",
+    "Liam",
+    "Noah",
+    "Grace",
+    "Mateo",
+    "Zoe",
+]
+LAST_NAMES = [
+    "Carter",
+    "Nguyen",
+    "O'Brien-Núñez",
+    "Williams",
+    "Okafor",
+    "Hernández",
+    "Smith",
+    "Kowalski",
+    "Lee",
+]
+
+
+# --- synthetic clients ------------------------------------------------------------------------
+
+
+def write_clients_csv(path: Path, count: int) -> None:
+    """``count`` clients varied from the bundled examples (adults, couples and minors)."""
+    with (EXAMPLES / "clients.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        for n in range(count):
+            row = dict(rows[n % len(rows)])
+            first, last = FIRST_NAMES[n % len(FIRST_NAMES)], LAST_NAMES[(n // 3) % len(LAST_NAMES)]
+            row["id"] = f"B-{n + 1:06d}"
+            row["legal_name"] = f"{first} {last}"
+            row["preferred_name"] = first
+            row["session_address.line1"] = f"{100 + n % 9000} Magnolia Street"
+            row["phone"] = row["phone"][:-4] + f"{n % 10000:04d}"
+            writer.writerow(row)
+
+
+# --- measuring --------------------------------------------------------------------------------
+
+
+class TreeMemory:
+    """Peak resident memory of this process and all its descendants, sampled from /proc."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.interval = interval
+        self.peak = 0
+        #: CPU seconds the sampling itself used (to subtract from the process's CPU time).
+        self.cpu = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._page = os.sysconf("SC_PAGE_SIZE")
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def sample(self) -> int:
+        parents: dict[int, int] = {}
+        rss: dict[int, int] = {}
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = Path(f"/proc/{entry.name}/stat").read_text()
+                statm = Path(f"/proc/{entry.name}/statm").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2 :].split()
+            parents[int(entry.name)] = int(fields[1])
+            rss[int(entry.name)] = int(statm.split()[1]) * self._page
+        root = os.getpid()
+        total = 0
+        for pid in rss:
+            walk = pid
+            while walk not in (root, 0, 1) and walk in parents:
+                walk = parents[walk]
+            if walk == root:
+                total += rss[pid]
+        return total
+
+    def _loop(self) -> None:
+        started = time.thread_time()
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.sample())
+            self._stop.wait(self.interval)
+        self.cpu = time.thread_time() - started
+
+
+def cpu_self() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cpu_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+# --- (a) the naive pipeline -------------------------------------------------------------------
+
+
+def naive(practice: Any, clients: list[Client], out: Path, soffice: Path) -> dict[str, float]:
+    """Fresh docxtpl render, one soffice process per document, pypdf merge; one client at a time.
+
+    The documents are filled as consentkit fills them (same context and state rules, the plain
+    :func:`~consentkit.rendering.render_docx`), so only the pipeline around them differs.
+    """
+    profile = out / "profile"
+    in_soffice = 0.0
+    documents = 0
+    started = time.perf_counter()
+    for client in clients:
+        staged = stage_packet(practice, client, out / client.id, on=DOC_DATE, renderer=render_docx)
+        pdfs = []
+        for docx in staged.docx_paths:
+            call = time.perf_counter()
+            subprocess.run(
+                [str(soffice), f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+                 "--convert-to", "pdf", "--outdir", str(staged.staging), str(docx)],
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=300,
+            )  # fmt: skip
+            in_soffice += time.perf_counter() - call
+            pdfs.append(staged.staging / f"{docx.stem}.pdf")
+            documents += 1
+        writer = PdfWriter()
+        for pdf in pdfs:
+            writer.append(pdf)
+        with (staged.staging / "packet.pdf").open("wb") as handle:
+            writer.write(handle)
+    wall = time.perf_counter() - started
+    return {"clients": len(clients), "documents": documents, "wall_s": wall, "libreoffice_s": in_soffice}
+
+
+# --- (c) the conversion floor -----------------------------------------------------------------
+
+
+def floor(
+    docx_files: list[Path], work: Path, soffice: Path, processes: int, per_call: int = 200
+) -> dict[str, float]:
+    """Convert ``docx_files`` with ``processes`` parallel LibreOffice processes, nothing else."""
+    shares: list[list[Path]] = [[] for _ in range(processes)]
+    for n, path in enumerate(docx_files):
+        share = work / f"in{n % processes}"
+        share.mkdir(parents=True, exist_ok=True)
+        link = share / f"{n}-{path.name}"
+        os.link(path, link)
+        shares[n % processes].append(link)
+
+    def convert(index: int, files: list[Path]) -> None:
+        profile = work / f"profile{index}"
+        for start in range(0, len(files), per_call):
+            subprocess.run(
+                [
+                    str(soffice),
+                    f"-env:UserInstallation={profile.as_uri()}",
+                    "--headless",
+                    "--norestore",
+                    "--nologo",
+                    "--nodefault",
+                    "--nolockcheck",
+                    "--infilter=MS Word 2007 XML",
+                    "--convert-to",
+                    PDFA3_EXPORT,
+                    "--outdir",
+                    str(work / f"out{index}"),
+                    *map(str, files[start : start + per_call]),
+                ],
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=1800,
+            )
+
+    # Create the profiles first, as the batch's converters have theirs from earlier runs.
+    warm = [threading.Thread(target=convert, args=(i, s[:1])) for i, s in enumerate(shares)]
+    for thread in warm:
+        thread.start()
+    for thread in warm:
+        thread.join()
+    started = time.perf_counter()
+    threads = [threading.Thread(target=convert, args=(i, s)) for i, s in enumerate(shares)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    produced = sum(len(list((work / f"out{i}").glob("*.pdf"))) for i in range(processes))
+    return {"documents": len(docx_files), "produced": produced, "wall_s": wall}
+
+
+# --- main -------------------------------------------------------------------------------------
+
+
+def batch_round(args: argparse.Namespace, practice: Any, rows: list[Any], out: Path) -> dict[str, Any]:
+    """(b): the batch on all clients, with its CPU time, LibreOffice time and peak memory."""
+    cpu0, children0 = cpu_self(), cpu_children()
+    with TreeMemory() as memory:
+        started = time.perf_counter()
+        results = list(generate_packets(practice, rows, out, workers=args.workers, on=DOC_DATE))
+        wall = time.perf_counter() - started
+    cpu_python = cpu_self() - cpu0 - memory.cpu
+    ok = [r for r in results if r.status == "ok"]
+    documents = sum(1 for r in ok for name in r.outputs if name.endswith(".docx"))
+    lo_seconds = sum(r.libreoffice_seconds for r in results)
+    return {
+        "packets": len(ok),
+        "failed": sum(1 for r in results if r.status == "failed"),
+        "documents": documents,
+        "wall_s": wall,
+        "docs_per_s": documents / wall,
+        "packets_per_min": len(ok) / wall * 60,
+        "libreoffice_share_of_wall": lo_seconds / (wall * args.workers),
+        "python_cpu_s": cpu_python,
+        "python_cpu_share_of_wall": cpu_python / wall,
+        "python_cpu_share_of_machine": cpu_python / (wall * (os.cpu_count() or 1)),
+        "libreoffice_cpu_s": cpu_children() - children0,
+        "peak_tree_rss_mib": memory.peak / 2**20,
+        "peak_child_rss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    }
+
+
+def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    soffice = find_soffice()
+    practice = load_practice(EXAMPLES / "practice.toml")
+    clients_csv = work / "clients.csv"
+    write_clients_csv(clients_csv, args.clients)
+    rows = list(iter_clients_csv(clients_csv))
+    clients = [row.client for row in rows if row.client is not None]
+    figures: dict[str, Any] = {
+        "clients": args.clients,
+        "workers": args.workers,
+        "cpus": os.cpu_count(),
+        "pikepdf_merge": args.pikepdf_merge,
+    }
+    rounds: list[dict[str, Any]] = []
+    figures["rounds"] = rounds
+    out = work / "batch"
+    for number in range(1, args.rounds + 1):
+        # The machine is shared: each round measures (a), (b) and (c) close together in time, and
+        # the ratios are taken within a round.
+        this: dict[str, Any] = {}
+        rounds.append(this)
+        label = f"round {number}/{args.rounds}: " if args.rounds > 1 else ""
+        sample = clients[: args.naive_sample]
+        if sample:
+            print(f"{label}(a) naive pipeline on {len(sample)} clients ...", flush=True)
+            shutil.rmtree(work / "naive", ignore_errors=True)
+            a = naive(practice, sample, work / "naive", soffice)
+            a["packets_per_min"] = a["clients"] / a["wall_s"] * 60
+            a["docs_per_s"] = a["documents"] / a["wall_s"]
+            this["naive"] = a
+        print(
+            f"{label}(b) consentkit batch on {args.clients} clients, {args.workers} workers ...", flush=True
+        )
+        shutil.rmtree(out, ignore_errors=True)
+        b = this["batch"] = batch_round(args, practice, rows, out)
+        if "naive" in this:
+            this["ratio_batch_to_naive"] = b["packets_per_min"] / this["naive"]["packets_per_min"]
+        if not args.skip_floor:
+            print(
+                f"{label}(c) the same {b['documents']} DOCX files, {args.workers} LibreOffice processes ...",
+                flush=True,
+            )
+            shutil.rmtree(work / "floor", ignore_errors=True)
+            c = floor(sorted(out.glob("*/*.docx")), work / "floor", soffice, args.workers)
+            c["docs_per_s"] = c["documents"] / c["wall_s"]
+            this["floor"] = c
+            this["batch_conversion_vs_floor"] = b["docs_per_s"] / c["docs_per_s"]
+
+    print("(d) the same batch again (everything complete) with the consentkit command ...", flush=True)
+    command = [
+        sys.executable,
+        "-m",
+        "consentkit.cli",
+        "batch",
+        "--practice",
+        str(EXAMPLES / "practice.toml"),
+        "--clients",
+        str(clients_csv),
+        "--out",
+        str(out),
+        "--date",
+        DOC_DATE.isoformat(),
+    ]
+    started = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    figures["rerun_s"] = time.perf_counter() - started
+    return figures
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def report(f: dict[str, Any]) -> Iterator[str]:
+    yield f"clients: {f['clients']}, workers: {f['workers']}, CPUs: {f['cpus']}"
+    if f.get("pikepdf_merge"):
+        yield "EXPERIMENT: packets merged with pikepdf (bench/batch_ideas.py), not consentkit.assemble"
+    for number, r in enumerate(f["rounds"], start=1):
+        if len(f["rounds"]) > 1:
+            yield f"round {number}:"
+        b = r["batch"]
+        if "naive" in r:
+            a = r["naive"]
+            share = a["libreoffice_s"] / a["wall_s"]
+            yield (
+                f"(a) naive, {a['clients']} clients: {a['docs_per_s']:.2f} docs/s, "
+                f"{a['packets_per_min']:.1f} packets/min, {share:.0%} in LibreOffice"
+            )
+        yield (
+            f"(b) batch, {b['packets']} packets ({b['failed']} failed), {b['documents']} documents "
+            f"in {b['wall_s']:.1f} s: {b['docs_per_s']:.1f} docs/s, {b['packets_per_min']:.0f} packets/min"
+        )
+        yield f"    LibreOffice ran {b['libreoffice_share_of_wall']:.0%} of the workers' wall time"
+        yield (
+            f"    Python's own CPU: {b['python_cpu_s']:.1f} s = {b['python_cpu_share_of_wall']:.0%} of wall "
+            f"time, {b['python_cpu_share_of_machine']:.0%} of the machine's CPU time; "
+            f"LibreOffice CPU {b['libreoffice_cpu_s']:.1f} s"
+        )
+        yield (
+            f"    peak memory, process tree: {b['peak_tree_rss_mib']:.0f} MiB "
+            f"(largest single child {b['peak_child_rss_mib']:.0f} MiB)"
+        )
+        if "floor" in r:
+            c = r["floor"]
+            yield (
+                f"(c) floor, {c['documents']} documents by {f['workers']} LibreOffice processes: "
+                f"{c['docs_per_s']:.1f} docs/s"
+            )
+        if "ratio_batch_to_naive" in r:
+            yield f"    ratio (b)/(a): {r['ratio_batch_to_naive']:.1f}x"
+        if "batch_conversion_vs_floor" in r:
+            yield f"    (b) reaches {r['batch_conversion_vs_floor']:.0%} of (c)"
+    rounds = f["rounds"]
+    yield "summary (median over rounds):"
+    if any("ratio_batch_to_naive" in r for r in rounds):
+        ratio = median([r["ratio_batch_to_naive"] for r in rounds if "ratio_batch_to_naive" in r])
+        yield f"    throughput (b)/(a): {ratio:.1f}x  (target >= 20x)"
+    if any("batch_conversion_vs_floor" in r for r in rounds):
+        versus = median([r["batch_conversion_vs_floor"] for r in rounds if "batch_conversion_vs_floor" in r])
+        yield f"    batch vs two-process conversion floor: {versus:.0%}  (target >= 85%)"
+    python = median([r["batch"]["python_cpu_share_of_wall"] for r in rounds])
+    lo = median([r["batch"]["libreoffice_share_of_wall"] for r in rounds])
+    yield f"    Python's own CPU / wall: {python:.0%}; LibreOffice share of the workers' time: {lo:.0%}"
+    peak = max(r["batch"]["peak_tree_rss_mib"] for r in rounds)
+    yield f"    peak memory (process tree): {peak:.0f} MiB"
+    yield f"    re-run of the complete batch (consentkit batch): {f['rerun_s']:.2f} s  (target < 5 s)"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--clients", type=int, default=200, help="synthetic clients for the batch (default 200)"
+    )
+    parser.add_argument(
+        "--naive-sample", type=int, default=5, help="clients for the naive pipeline (default 5)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="batch workers (default: CPUs)"
+    )
+    parser.add_argument("--skip-floor", action="store_true", help="skip (c), the direct conversion floor")
+    parser.add_argument("--rounds", type=int, default=1, help="repeat (a)-(c) and take medians (default 1)")
+    parser.add_argument(
+        "--pikepdf-merge",
+        action="store_true",
+        help="experiment: (b) merges packets with the pikepdf merge of batch_ideas.py instead of pypdf",
+    )
+    parser.add_argument("--work", type=Path, help="working folder (default: a temporary one, removed)")
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    args = parser.parse_args()
+    if args.pikepdf_merge:
+        from batch_ideas import pikepdf_merge
+
+        import consentkit.packet
+
+        consentkit.packet.merge_pdfs = pikepdf_merge  # type: ignore[assignment]
+        print("experiment: packets are merged with pikepdf (bench/batch_ideas.py), not consentkit's merge")
+    if args.work:
+        args.work.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix="bench-", dir=args.work))
+    else:
+        work = Path(tempfile.mkdtemp(prefix="consentkit-bench-"))
+    try:
+        figures = run(args, work)
+    finally:
+        if not args.work:
+            shutil.rmtree(work, ignore_errors=True)
+    print()
+    for line in report(figures):
+        print(line)
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""What batch generation reports per client, and the report files it writes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import attrs
+
+from .. import __version__
+from .._files import atomic_write
+
+__all__ = ["REPORT_CSV", "REPORT_JSON", "BatchResult", "Status", "write_report_csv", "write_report_json"]
+
+REPORT_CSV = "report.csv"
+REPORT_JSON = "report.json"
+REPORT_SCHEMA = "consentkit.batch-report/1"
+
+#: ``ok``: the packet was written; ``skipped``: a complete packet for the same inputs was already
+#: there; ``failed``: the row could not be read or its packet could not be made (see ``error``).
+Status = Literal["ok", "skipped", "failed"]
+
+
+def _to_dict(value: Mapping[str, str]) -> dict[str, str]:
+    return dict(value)
+
+
+def _to_tuple(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+@attrs.frozen(kw_only=True)
+class BatchResult:
+    """The outcome for one input row."""
+
+    #: The row: the spreadsheet row number for a CSV (header = 1), else the 1-based position.
+    row: int
+    #: The client's id, or ``None`` when the row had none that could be read.
+    client_id: str | None
+    #: The client's folder inside the output folder (``None`` when no folder was assigned).
+    folder: str | None
+    status: Status
+    #: Why the row failed: the file, row, field or document concerned, never the values in it.
+    error: str = ""
+    #: Warnings recorded in the packet's manifest (e.g. a missing translation).
+    warnings: tuple[str, ...] = attrs.field(default=(), converter=_to_tuple)
+    #: The files of the packet, relative to the output folder, with their SHA-256 (hex).
+    hashes: Mapping[str, str] = attrs.field(factory=dict, converter=_to_dict)
+    #: Seconds spent on this client (its share of the LibreOffice call included).
+    seconds: float = 0.0
+    #: Of ``seconds``, this client's share of the time LibreOffice ran.
+    libreoffice_seconds: float = 0.0
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """The packet's files, relative to the output folder."""
+        return tuple(self.hashes)
+
+    @property
+    def ok(self) -> bool:
+        """The packet is complete (written now or found complete)."""
+        return self.status != "failed"
+
+    def to_json(self) -> dict[str, Any]:
+        """The result as plain data (as in ``report.json``)."""
+        return {
+            "row": self.row,
+            "client_id": self.client_id,
+            "folder": self.folder,
+            "status": self.status,
+            "error": self.error,
+            "warnings": list(self.warnings),
+            "outputs": list(self.outputs),
+            "sha256": dict(self.hashes),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+_CSV_FIELDS = ("row", "client_id", "folder", "status", "error", "warnings", "outputs", "sha256", "seconds")
+
+
+def write_report_csv(results: Iterable[BatchResult], path: str | Path) -> Path:
+    """Write ``report.csv``: one line per row, sorted by row.
+
+    ``outputs`` and ``sha256`` list the files and their hashes in the same order, separated by
+    ``;``; ``warnings`` are separated by ``;`` too. The file is replaced atomically.
+    """
+    path = Path(path)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(_CSV_FIELDS)
+    for result in sorted(results, key=lambda r: r.row):
+        writer.writerow(
+            [
+                result.row,
+                result.client_id or "",
+                result.folder or "",
+                result.status,
+                result.error,
+                ";".join(result.warnings),
+                ";".join(result.outputs),
+                ";".join(result.hashes.values()),
+                f"{result.seconds:.3f}",
+            ]
+        )
+    atomic_write(path, buffer.getvalue().encode("utf-8"))
+    return path
+
+
+def write_report_json(
+    results: Iterable[BatchResult], path: str | Path, *, seconds: float | None = None
+) -> Path:
+    """Write ``report.json``: a summary (counts per status) and one entry per row, sorted by row.
+
+    The file is replaced atomically.
+    """
+    path = Path(path)
+    ordered = sorted(results, key=lambda r: r.row)
+    counts = {status: sum(1 for r in ordered if r.status == status) for status in ("ok", "skipped", "failed")}
+    report: dict[str, Any] = {
+        "schema": REPORT_SCHEMA,
+        "consentkit_version": __version__,
+        "written_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "summary": {"rows": len(ordered), **counts},
+        "results": [r.to_json() for r in ordered],
+    }
+    if seconds is not None:
+        report["summary"]["seconds"] = round(seconds, 3)
+    atomic_write(path, (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    return path

@@ -1,0 +1,195 @@
+"""Resuming a batch: what a packet was made from, and whether a packet folder is complete.
+
+Every packet written by a batch records, in its ``manifest.json``, the SHA-256 of everything its
+content depends on (``inputs_sha256``): the client, the practice, the template set's files, the
+options that change the text, and the consentkit version. A later run skips a client whose folder
+holds a manifest with the same hash and whose files all match the hashes in that manifest; any
+other folder is regenerated. The temporary folders a killed run leaves (all dot-prefixed) are
+removed at the start of the next run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import functools
+import hashlib
+import json
+import os
+import shutil
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from .. import __version__
+from .._files import sha256_file
+from ..models import Client, Practice
+from ..packet import MANIFEST_NAME, PACKET_NAME
+from ..rendering import TemplateSet
+from ..rules._load import packaged_sources
+
+__all__ = [
+    "INPUTS_KEY",
+    "clean_stale",
+    "inputs_sha256",
+    "manifest_client_id",
+    "rules_data_sha256",
+    "template_file_hashes",
+    "verified_outputs",
+]
+
+#: The manifest key holding the hash of a packet's inputs.
+INPUTS_KEY = "inputs_sha256"
+#: Dot-prefixed leftovers of interrupted runs: staging folders of packets (``.<name>.staging-*``),
+#: folders moved aside while being replaced (``.<name>.old-*``), conversion folders
+#: (``.consentkit-chunk-*``) and temporary files of atomic writes (``.<name>.*.tmp``).
+_STALE = (".*.staging-*", ".*.old-*", ".consentkit-chunk-*", ".*.tmp")
+
+
+def _plain(value: Any) -> Any:
+    """Models as JSON-able data with a stable form."""
+    if attrs.has(type(value)):
+        return {f.name: _plain(getattr(value, f.name)) for f in attrs.fields(type(value))}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return sorted(_plain(v) for v in value)
+    if isinstance(value, enum.Enum):
+        return _plain(value.value)
+    if isinstance(value, date | Decimal | Path):
+        return str(value)
+    return value
+
+
+def _template_files(template_set: TemplateSet) -> dict[str, str]:
+    files = {
+        name: sha256_file(template_set.root / name)
+        for name in ("templates.toml", "clauses.toml")
+        if (template_set.root / name).is_file()
+    }
+    files.update({info.path.name: sha256_file(info.path) for info in template_set.templates})
+    return files
+
+
+def inputs_sha256(
+    practice: Practice,
+    client: Client,
+    template_set: TemplateSet,
+    *,
+    options: dict[str, Any],
+    template_hashes: dict[str, str] | None = None,
+) -> str:
+    """The SHA-256 of everything a client's packet is made from.
+
+    Args:
+        practice: the practice.
+        client: the client.
+        template_set: the template set the client's packet uses.
+        options: the options that change the packet's content (document date, template ids).
+        template_hashes: the template set's file hashes, if already known (saves reading them).
+    """
+    data = {
+        "consentkit": __version__,
+        "practice": _plain(practice),
+        "client": _plain(client),
+        "template_set": {
+            "locale": template_set.locale,
+            "files": template_hashes if template_hashes is not None else _template_files(template_set),
+        },
+        "options": _plain(options),
+    }
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@functools.cache
+def _rules_data_sha256() -> str:
+    digest = hashlib.sha256()
+    for code, _name, content in packaged_sources():
+        digest.update(f"{code}\0{len(content) if content is not None else -1}\0".encode())
+        digest.update(content or b"")
+    return digest.hexdigest()
+
+
+def rules_data_sha256() -> str:
+    """The SHA-256 of the bundled state rule data (every jurisdiction's file).
+
+    Computed once per process: the data ships with the package.
+    """
+    return _rules_data_sha256()
+
+
+def template_file_hashes(template_set: TemplateSet) -> dict[str, str]:
+    """The SHA-256 of each file of a template set (index, clauses and DOCX templates)."""
+    return _template_files(template_set)
+
+
+def _read_manifest(folder: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def manifest_client_id(folder: Path) -> str | None:
+    """The client id recorded in a packet folder's manifest, if the folder holds one."""
+    if folder.is_symlink() or not folder.is_dir():
+        return None
+    manifest = _read_manifest(folder)
+    client_id = manifest.get("client_id") if manifest else None
+    return client_id if isinstance(client_id, str) else None
+
+
+def verified_outputs(folder: Path, expected_inputs: str) -> dict[str, str] | None:
+    """The files of a complete packet made from ``expected_inputs``, with their SHA-256.
+
+    Returns ``None`` unless the folder's manifest records ``expected_inputs`` and every file it
+    lists exists with the hash it records. The keys are paths relative to the folder's parent.
+    """
+    if folder.is_symlink() or not folder.is_dir():
+        return None
+    manifest = _read_manifest(folder)
+    if manifest is None or manifest.get(INPUTS_KEY) != expected_inputs:
+        return None
+    try:
+        listed: list[tuple[str, str]] = []
+        for document in manifest["documents"]:
+            listed.append((document["docx"], document["docx_sha256"]))
+            listed.append((document["pdf"], document["pdf_sha256"]))
+        listed.append((manifest["packet"]["file"], manifest["packet"]["sha256"]))
+    except (KeyError, TypeError):
+        return None
+    hashes: dict[str, str] = {}
+    for name, expected in listed:
+        path = folder / str(name)
+        if Path(str(name)).name != name or not path.is_file() or sha256_file(path) != expected:
+            return None
+        hashes[f"{folder.name}/{name}"] = expected
+    if PACKET_NAME not in {name for name, _ in listed}:
+        return None
+    hashes[f"{folder.name}/{MANIFEST_NAME}"] = sha256_file(folder / MANIFEST_NAME)
+    return hashes
+
+
+def clean_stale(out_dir: Path) -> int:
+    """Remove what interrupted runs left in ``out_dir`` (dot-prefixed temporary files and folders).
+
+    Returns:
+        How many entries were removed.
+    """
+    removed = 0
+    for pattern in _STALE:
+        for path in out_dir.glob(pattern):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+            removed += 1
+    return removed
