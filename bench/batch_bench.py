@@ -304,7 +304,6 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "clients": args.clients,
         "workers": args.workers,
         "cpus": os.cpu_count(),
-        "pikepdf_merge": args.pikepdf_merge,
     }
     rounds: list[dict[str, Any]] = []
     figures["rounds"] = rounds
@@ -368,8 +367,6 @@ def median(values: list[float]) -> float:
 
 def report(f: dict[str, Any]) -> Iterator[str]:
     yield f"clients: {f['clients']}, workers: {f['workers']}, CPUs: {f['cpus']}"
-    if f.get("pikepdf_merge"):
-        yield "EXPERIMENT: packets merged with pikepdf (bench/batch_ideas.py), not consentkit.assemble"
     for number, r in enumerate(f["rounds"], start=1):
         if len(f["rounds"]) > 1:
             yield f"round {number}:"
@@ -434,21 +431,9 @@ def main() -> int:
     )
     parser.add_argument("--skip-floor", action="store_true", help="skip (c), the direct conversion floor")
     parser.add_argument("--rounds", type=int, default=1, help="repeat (a)-(c) and take medians (default 1)")
-    parser.add_argument(
-        "--pikepdf-merge",
-        action="store_true",
-        help="experiment: (b) merges packets with the pikepdf merge of batch_ideas.py instead of pypdf",
-    )
     parser.add_argument("--work", type=Path, help="working folder (default: a temporary one, removed)")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args()
-    if args.pikepdf_merge:
-        from batch_ideas import pikepdf_merge
-
-        import consentkit.packet
-
-        consentkit.packet.merge_pdfs = pikepdf_merge  # type: ignore[assignment]
-        print("experiment: packets are merged with pikepdf (bench/batch_ideas.py), not consentkit's merge")
     if args.work:
         args.work.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix="bench-", dir=args.work))

@@ -35,6 +35,7 @@ from consentkit.formatting import (
     babel_locale,
     format_date,
     format_datetime,
+    format_language,
     format_list,
     format_money,
     format_percent,
@@ -255,6 +256,7 @@ SAMPLED_BY = {
     "format_list": ["list_three", "list_two", "list_one", "list_empty"],
     "format_phone": ["phone_us", "phone_mexico"],
     "format_time_zone": ["time_zone_chicago"],
+    "format_language": ["language_spanish", "language_english", "language_unknown"],
 }
 SUMMER = datetime(2026, 3, 15, 18, 5, tzinfo=UTC)  # daylight saving time has begun in Chicago
 WINTER = datetime(2026, 11, 27, 15, 30, tzinfo=UTC)
@@ -284,6 +286,9 @@ def formatted_samples() -> dict[str, dict[str, str]]:
             "phone_us": format_phone("+16015550100", loc),
             "phone_mexico": format_phone("+525512345678", loc),
             "time_zone_chicago": format_time_zone("America/Chicago", loc),
+            "language_spanish": format_language("es-US", loc),
+            "language_english": format_language("en-US", loc),
+            "language_unknown": format_language("xx-YY", loc),
         }
     return samples
 
@@ -307,6 +312,9 @@ EXPECTED = {
         "list_empty": "",
         "phone_us": "(601) 555-0100",
         "phone_mexico": "+52 55 1234 5678",
+        "language_spanish": "Spanish",
+        "language_english": "English",
+        "language_unknown": "xx-YY",
     },
     "es-US": {
         "babel_locale": "es_US",
@@ -325,6 +333,9 @@ EXPECTED = {
         "list_empty": "",
         "phone_us": "(601) 555-0100",
         "phone_mexico": "+52 55 1234 5678",
+        "language_spanish": "español",
+        "language_english": "inglés",
+        "language_unknown": "xx-YY",
     },
 }
 

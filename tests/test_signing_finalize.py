@@ -25,6 +25,7 @@ from pyhanko_certvalidator import ValidationContext
 
 from consentkit.errors import InputError, OutputExistsError, PacketError, SigningError
 from consentkit.pdf.archival import check_archival, pdf_text, pdffonts_all_embedded
+from consentkit.rendering import load_template_set
 from consentkit.signing import SealConfig, finalize_packet, verify_packet
 
 from .signing_fixtures import (  # noqa: F401 (fixtures)
@@ -118,6 +119,8 @@ def test_every_signature_lands_at_its_place_in_every_stock_template(
     item = sealed_examples[client_id]
     anchors = anchors_in(item.folder / "packet.pdf")
     signers = {s["key"]: s for s in item.audit["signers"]}
+    # The caption is in the packet's language ("Firmado electrónicamente por" for C-1004).
+    signed_by = load_template_set(item.manifest["locale"]).text("stamp", "signed_by")
     expected_places = 0
     with pdfplumber.open(item.archive) as pdf:
         for document in item.manifest["documents"]:
@@ -130,11 +133,9 @@ def test_every_signature_lands_at_its_place_in_every_stock_template(
                 anchor = anchors[(number, key)]
                 page = pdf.pages[number - 1]
                 signer = signers[key]
-                caption = page.search(
-                    f"Electronically signed by {signer['full_name']}".replace("(", r"\("), regex=False
-                )
+                caption = page.search(f"{signed_by} {signer['full_name']}", regex=False)
                 if signer["method"] == "drawn":
-                    caption = page.search("Electronically signed by", regex=False)
+                    caption = page.search(signed_by, regex=False)
                     images = [
                         im
                         for im in page.images
@@ -178,7 +179,8 @@ def test_every_page_has_the_footer(sealed_examples: dict[str, Finalized]) -> Non
         for number, page in enumerate(pdf.pages, start=1):
             bottom = page.crop((0, page.height - 45, page.width, page.height)).extract_text()
             assert (
-                f"Packet PKT-C-1003 · Page {number} of {total} · Electronically signed · 2026-11-27" in bottom
+                f"Packet PKT-C-1003 · Page {number} of {total} · Electronically signed · November 27, 2026"
+                in bottom
             )
 
 

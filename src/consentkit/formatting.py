@@ -36,6 +36,7 @@ __all__ = [
     "babel_locale",
     "format_date",
     "format_datetime",
+    "format_language",
     "format_list",
     "format_money",
     "format_percent",
@@ -77,6 +78,13 @@ def format_datetime(value: datetime, time_zone: str, locale: str) -> str:
     return f"{day}, {clock} {abbreviation}"
 
 
+def format_language(tag: str, locale: str) -> str:
+    """The name of a BCP 47 tag's language as the locale writes it: ``es-US`` -> ``Spanish`` /
+    ``español``; ``en-US`` -> ``English`` / ``inglés``. A language babel does not know gives the tag."""
+    language = tag.replace("_", "-").split("-")[0].lower()
+    return str(babel_locale(locale).languages.get(language, tag))
+
+
 def format_money(amount: Decimal, currency: str, locale: str) -> str:
     """An amount of money with its currency as the locale writes it (``$75.00``, ``75,00 US$``)."""
     return babel_numbers.format_currency(amount, currency, locale=babel_locale(locale))
@@ -109,5 +117,6 @@ def format_phone(e164: str, locale: str) -> str:
 
 def format_time_zone(time_zone: str, locale: str) -> str:
     """The generic name of an IANA time zone in the locale: ``Central Time`` / ``hora central``."""
-    return babel_dates.get_timezone_name(ZoneInfo(time_zone), width="long", zone_variant="generic",
-                                         locale=babel_locale(locale))
+    return babel_dates.get_timezone_name(
+        ZoneInfo(time_zone), width="long", zone_variant="generic", locale=babel_locale(locale)
+    )

@@ -82,8 +82,30 @@ class TemplateSet:
         Raises:
             TemplateError: the entry is missing or uses a placeholder not given.
         """
-        return fill_placeholders(self.word(group, key), values, where=f"vocabulary.{group}.{key}",
-                                 template=self.locale)
+        return fill_placeholders(
+            self.word(group, key), values, where=f"vocabulary.{group}.{key}", template=self.locale
+        )
+
+    def text(self, section: str, key: str, **values: object) -> str:
+        """An entry of any other table of ``clauses.toml``, its ``{placeholders}`` filled from ``values``.
+
+        ``section`` is the table's dotted path: ``text("audit.label", "signed")`` reads
+        ``[audit.label] signed``, ``text("stamp", "footer", page=1, ...)`` reads ``[stamp] footer``.
+        The vocabulary has :meth:`word` and :meth:`phrase`; this serves the other tables, such as the
+        audit certificate's and the signature stamps' words.
+
+        Raises:
+            TemplateError: the entry is missing, is not text, or uses a placeholder not given.
+        """
+        where = f"{section}.{key}"
+        entry: Any = self.clauses
+        for part in where.split("."):
+            if not isinstance(entry, dict) or part not in entry:
+                raise TemplateError(f"clauses.toml lacks {where}", template=self.locale)
+            entry = entry[part]
+        if not isinstance(entry, str):
+            raise TemplateError(f"clauses.toml: {where} is not text", template=self.locale)
+        return fill_placeholders(entry, values, where=where, template=self.locale)
 
     def default(self, key: str) -> str:
         """A default clause for a state-rule slot."""

@@ -45,6 +45,8 @@ class Anchor:
         y: bottom of the anchor text (the signature area starts here and extends upwards).
         width: the width of the signature area (the rule's length when a rule is found).
         date_x: the left end of a date line on the same rule, if any.
+        date_width: that date line's length.
+        locale: the language of the document (the manifest's document ``locale``), if known.
     """
 
     document: str
@@ -54,6 +56,8 @@ class Anchor:
     y: float
     width: float
     date_x: float | None = None
+    date_width: float | None = None
+    locale: str | None = None
 
 
 def _rule_under(edges: Iterable[Mapping[str, Any]], x: float, bottom: float) -> Mapping[str, Any] | None:
@@ -72,14 +76,15 @@ def _rule_under(edges: Iterable[Mapping[str, Any]], x: float, bottom: float) -> 
     return best
 
 
-def _date_line(edges: Iterable[Mapping[str, Any]], rule: Mapping[str, Any]) -> float | None:
+def _date_line(edges: Iterable[Mapping[str, Any]], rule: Mapping[str, Any]) -> tuple[float, float] | None:
+    """The left end and length of a date line on the same level as the signature rule."""
     for edge in edges:
         if (
             edge.get("orientation") == "h"
             and abs(float(edge["top"]) - float(rule["top"])) < 1.5
             and float(edge["x0"]) > float(rule["x1"]) + 4
         ):
-            return float(edge["x0"])
+            return float(edge["x0"]), float(edge["x1"]) - float(edge["x0"])
     return None
 
 
@@ -164,7 +169,9 @@ def find_anchors(pdf: bytes, documents: Sequence[Mapping[str, Any]]) -> list[Anc
                             f"{document['id']}: the signature place for {key} appears more than once"
                         )
                     number, match = hits[key][0]
-                    anchors.append(_anchor(document["id"], key, number, match, doc.pages[number - 1]))
+                    anchor = _anchor(document["id"], key, number, match, doc.pages[number - 1])
+                    locale = document.get("locale")
+                    anchors.append(attrs.evolve(anchor, locale=str(locale) if locale else None))
     except (PDFSyntaxError, IndexError, KeyError, TypeError, ValueError) as exc:
         raise SigningError(f"cannot read the signature places from packet.pdf ({exc})") from exc
     return anchors
@@ -182,10 +189,21 @@ def _anchor(document: str, key: str, number: int, match: Mapping[str, Any], page
         edge_x = float(edge["x0"])
         if edge_x > x + 20 and float(edge["top"]) - 1 <= bottom <= float(edge["bottom"]) + 1:
             page_room = min(page_room, edge_x - x - 3)
+    date_x = date_width = None
     if rule is not None:
         width = min(float(rule["x1"]) - x, MAX_WIDTH, page_room)
-        date_x = _date_line(edges, rule)
+        date_line = _date_line(edges, rule)
+        if date_line is not None:
+            date_x, date_width = date_line
     else:
         width = min(DEFAULT_WIDTH, page_room)
-        date_x = None
-    return Anchor(document=document, key=key, page=number, x=x, y=height - bottom, width=width, date_x=date_x)
+    return Anchor(
+        document=document,
+        key=key,
+        page=number,
+        x=x,
+        y=height - bottom,
+        width=width,
+        date_x=date_x,
+        date_width=date_width,
+    )

@@ -6,7 +6,7 @@ import contextlib
 import io
 import json
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -19,6 +19,7 @@ from ._fingerprint import FINGERPRINT_SCHEME
 from ._fonts import FontSet
 from ._model import Method, SignatureRecord, Signatures, png_size
 from ._stamp import INK
+from ._words import Words, words_for
 
 __all__ = [
     "AUDIT_NAME",
@@ -36,12 +37,22 @@ AUDIT_NAME = "audit.json"
 REVIEWED_NAME = "reviewed-packet.pdf"
 NOT_LEGAL_ADVICE = "consentkit is not legal advice."
 
-_ROLE_TITLES = {
-    "client": "Client",
-    "co_client": "Co-client",
-    "guardian": "Guardian",
-    "clinician": "Clinician",
+#: The events consentkit records itself, as ``audit.json`` says them (in English, whatever the
+#: packet's language), and the key of their words on the certificate (``[audit.event]``).
+_EVENT_RENDERED = "packet rendered for review"
+_EVENT_CONSENTED = "consented to electronic records and signatures"
+_EVENT_FINALIZED_SEALED = "finalized and sealed"
+_EVENT_FINALIZED_UNSEALED = "finalized (not sealed)"
+_EVENT_KEYS = {
+    _EVENT_RENDERED: "rendered",
+    _EVENT_CONSENTED: "esign_consent",
+    f"signed ({Method.TYPED.value})": "signed_typed",
+    f"signed ({Method.DRAWN.value})": "signed_drawn",
+    _EVENT_FINALIZED_SEALED: "finalized_sealed",
+    _EVENT_FINALIZED_UNSEALED: "finalized_unsealed",
 }
+#: The sources of those events; a signing application's events are shown as recorded.
+_OWN_SOURCES = ("consentkit", "signature record")
 
 
 def utc_text(value: datetime) -> str:
@@ -119,7 +130,7 @@ def _events(
     generated = manifest.get("generated_at")
     if isinstance(generated, str):
         with contextlib.suppress(ValueError):
-            add(datetime.fromisoformat(generated), "consentkit", "packet rendered for review", "consentkit")
+            add(datetime.fromisoformat(generated), "consentkit", _EVENT_RENDERED, "consentkit")
     for event in signatures.events:
         add(
             event.at,
@@ -135,7 +146,7 @@ def _events(
         add(
             record.esign_consent_at,
             actor,
-            "consented to electronic records and signatures",
+            _EVENT_CONSENTED,
             "signature record",
             record.ip_address,
             record.user_agent,
@@ -148,7 +159,7 @@ def _events(
             record.ip_address,
             record.user_agent,
         )
-    add(now, "consentkit", "finalized and sealed" if sealed else "finalized (not sealed)", "consentkit")
+    add(now, "consentkit", _EVENT_FINALIZED_SEALED if sealed else _EVENT_FINALIZED_UNSEALED, "consentkit")
     return [entry for _, _, entry in sorted(events, key=lambda item: (item[0], item[1]))]
 
 
@@ -284,12 +295,58 @@ class _Writer:
         return table
 
 
-def _when(utc: str, local: str) -> str:
-    return f"{utc.replace('T', ' ').replace('Z', ' UTC')}  ({local})"
+def _utc_shown(utc: str) -> str:
+    """``2026-11-27T19:03:27Z`` -> ``2026-11-27 19:03:27 UTC`` (UTC stays ISO in every language)."""
+    return utc.replace("T", " ").replace("Z", " UTC")
+
+
+def _moment(text: object) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if value.tzinfo is not None else None
+
+
+def _when(words: Words, utc: str, time_zone: str) -> str:
+    """The UTC time and, in brackets, the same moment in the practice's time zone in words."""
+    moment = _moment(utc)
+    if moment is None:
+        return utc
+    return f"{_utc_shown(utc)}  ({words.moment(moment, time_zone)})"
+
+
+def _day(words: Words, text: object) -> str:
+    if not isinstance(text, str) or not text:
+        return ""
+    try:
+        return words.date(date.fromisoformat(text))
+    except ValueError:
+        return text
+
+
+def _action(words: Words, event: Mapping[str, Any]) -> str:
+    """An event's action in words: consentkit's own events translated, others as recorded."""
+    action = str(event["action"])
+    key = _EVENT_KEYS.get(action)
+    if key is not None and event.get("source") in _OWN_SOURCES:
+        action = words.event(key)
+    return action + (f" ({event['detail']})" if event.get("detail") else "")
 
 
 def audit_pages(record: Mapping[str, Any], fonts: FontSet, *, page_size: tuple[float, float]) -> bytes:
-    """Draw the audit certificate (reportlab, embedded fonts only)."""
+    """Draw the audit certificate (reportlab, embedded fonts only) in the packet's language.
+
+    The words come from the stock template set of ``record["locale"]`` (``[audit]`` tables of its
+    ``clauses.toml``; an unknown locale gives English), the dates and local times from babel in
+    that language; UTC times, ids, hashes and what the signers and the signing application
+    recorded are shown as they are.
+    """
+    words = words_for(record.get("locale"))
+    label = words.label
+    zone = str(record["time_zone"])
     buffer = io.BytesIO()
     margin = 54.0
     doc = SimpleDocTemplate(
@@ -299,7 +356,7 @@ def audit_pages(record: Mapping[str, Any], fonts: FontSet, *, page_size: tuple[f
         rightMargin=margin,
         topMargin=margin,
         bottomMargin=60,
-        title=f"Audit certificate {record['packet_id']}",
+        title=words.audit("pdf_title", packet_id=record["packet_id"]),
         author="consentkit",
         creator="consentkit",
         invariant=True,
@@ -310,103 +367,143 @@ def audit_pages(record: Mapping[str, Any], fonts: FontSet, *, page_size: tuple[f
     width = page_size[0] - 2 * margin
     w = _Writer(fonts)
     review = record["review_pdf"]
+    locale = record.get("locale")
+    rendered_at = record.get("rendered_at")
     story: list[Any] = [
-        w.para("Audit certificate", w.title),
-        w.para(f"Packet {record['packet_id']} · {record.get('practice_name') or ''}", w.subheading),
+        w.para(words.audit("title"), w.title),
         w.para(
-            "This certificate records each document of the packet, who signed it, when, from where and how. "
-            f"The same record is embedded in this PDF as the file {AUDIT_NAME}; the packet exactly as the "
-            f"signers reviewed it is embedded as {REVIEWED_NAME}. Times are shown in UTC and in the "
-            f"practice's time zone ({record['time_zone']})."
+            words.audit(
+                "packet_line", packet_id=record["packet_id"], practice=record.get("practice_name") or ""
+            ),
+            w.subheading,
         ),
-        w.para("Packet", w.heading),
+        w.para(
+            words.audit(
+                "intro",
+                audit_file=AUDIT_NAME,
+                reviewed_file=REVIEWED_NAME,
+                time_zone=words.time_zone(zone),
+            )
+        ),
+        w.para(words.audit("heading_packet"), w.heading),
         w.rows(
             [
-                ("Packet id", str(record["packet_id"])),
-                ("Client id", str(record.get("client_id") or "")),
-                ("Clinician id", str(record.get("clinician_id") or "")),
-                ("Client's state", str(record.get("state") or "")),
-                ("Language", str(record.get("locale") or "")),
-                ("Document date", str(record.get("document_date") or "")),
-                ("Rendered for review", f"{record.get('rendered_at') or ''} by {record.get('rendered_by')}"),
-                ("Finalized", f"{record['finalized_at']} by {record['finalized_by']}"),
-                ("Reviewed packet SHA-256", str(review["sha256"])),
-                ("Reviewed packet pages", str(review["pages"])),
+                (label("packet_id"), str(record["packet_id"])),
+                (label("client_id"), str(record.get("client_id") or "")),
+                (label("clinician_id"), str(record.get("clinician_id") or "")),
+                (label("state"), str(record.get("state") or "")),
+                (label("language"), words.language(str(locale)) if locale else ""),
+                (label("document_date"), _day(words, record.get("document_date"))),
+                (
+                    label("rendered"),
+                    words.audit(
+                        "done_by", when=_when(words, str(rendered_at), zone), who=record.get("rendered_by")
+                    )
+                    if rendered_at
+                    else "",
+                ),
+                (
+                    label("finalized"),
+                    words.audit(
+                        "done_by",
+                        when=_when(words, str(record["finalized_at"]), zone),
+                        who=record["finalized_by"],
+                    ),
+                ),
+                (label("review_sha256"), str(review["sha256"])),
+                (label("review_pages"), str(review["pages"])),
             ],
             width,
         ),
-        w.para("Documents", w.heading),
+        w.para(words.audit("heading_documents"), w.heading),
     ]
     for number, document in enumerate(record["documents"], start=1):
         first, last = document["archive_pages"]
+        document_locale = document.get("locale")
+        use = ""
+        if document.get("reference_only"):
+            use = words.audit("reference_only", language=words.language_name(str(document_locale or "")))
         story.append(
             KeepTogether(
                 [
                     w.para(f"{number}. {document['title']}", w.subheading),
                     w.rows(
                         [
-                            ("Template", f"{document['id']} ({document.get('template_file') or ''})"),
-                            ("Template version SHA-256", str(document.get("template_sha256") or "")),
-                            ("Reviewed PDF SHA-256", str(document.get("pdf_sha256") or "")),
-                            ("Pages in this packet", f"{first}–{last}" if first != last else str(first)),
-                            ("Signature places", ", ".join(document["signature_places"])),
+                            (label("use"), use),
+                            (
+                                label("language"),
+                                words.language(str(document_locale)) if document_locale else "",
+                            ),
+                            (label("template"), f"{document['id']} ({document.get('template_file') or ''})"),
+                            (label("template_sha256"), str(document.get("template_sha256") or "")),
+                            (label("pdf_sha256"), str(document.get("pdf_sha256") or "")),
+                            (label("pages"), f"{first}–{last}" if first != last else str(first)),
+                            (label("signature_places"), ", ".join(document["signature_places"])),
                         ],
                         width,
                     ),
                 ]
             )
         )
-    story.append(w.para("Signers", w.heading))
+    story.append(w.para(words.audit("heading_signers"), w.heading))
+    languages = record.get("signer_languages") or {}
     for signer in record["signers"]:
-        method = "Typed name" if signer["method"] == Method.TYPED.value else "Drawn signature (PNG image)"
+        method = words.method(signer["method"])
         if "image" in signer:
             image = signer["image"]
             method += f", {image['width']}×{image['height']} px, SHA-256 {image['sha256']}"
         location = signer["attested_location"]
         identity = signer["identity_verification"]
-        consent = _when(signer["esign_consent_at"], signer["esign_consent_at_local"])
+        consent = _when(words, signer["esign_consent_at"], zone)
         if signer["esign_disclosure_version"]:
-            consent += f"; disclosure {signer['esign_disclosure_version']}"
-        title = _ROLE_TITLES.get(signer["role"], signer["role"])
+            consent = words.audit("esign_consent", when=consent, version=signer["esign_disclosure_version"])
+        seen = languages.get(signer["key"])
         story.append(
             KeepTogether(
                 [
-                    w.para(f"{title}: {signer['full_name']}", w.subheading),
+                    w.para(
+                        words.audit(
+                            "signer_heading", role=words.role(signer["role"]), name=signer["full_name"]
+                        ),
+                        w.subheading,
+                    ),
                     w.rows(
                         [
-                            ("Signature place", signer["key"]),
-                            ("Relationship", signer["relationship"]),
-                            ("Method", method),
-                            ("Signed", _when(signer["signed_at"], signer["signed_at_local"])),
-                            ("IP address", signer["ip_address"]),
-                            ("User agent", signer["user_agent"]),
-                            ("Attested location", f"{location['address']} ({location['state']})"),
+                            (label("signature_place"), signer["key"]),
+                            (label("relationship"), signer["relationship"]),
+                            (label("method"), method),
+                            (label("signed"), _when(words, signer["signed_at"], zone)),
+                            (label("language_seen"), words.language(str(seen)) if seen else ""),
+                            (label("ip_address"), signer["ip_address"]),
+                            (label("user_agent"), signer["user_agent"]),
+                            (label("location"), f"{location['address']} ({location['state']})"),
                             (
-                                "Identity verification",
+                                label("identity"),
                                 identity["method"]
                                 + (f"; {identity['detail']}" if identity["detail"] else ""),
                             ),
-                            ("ESIGN consent", consent),
-                            ("Intent statement", f"“{signer['intent_statement']}”"),
-                            ("Documents signed", ", ".join(signer["documents"])),
+                            (label("esign_consent"), consent),
+                            (label("intent"), f"“{signer['intent_statement']}”"),
+                            (label("documents_signed"), ", ".join(signer["documents"])),
                         ],
                         width,
                     ),
                 ]
             )
         )
-    story.append(w.para("Event history", w.heading))
+    story.append(w.para(words.audit("heading_events"), w.heading))
     header = [
-        w.para(text, w.label) for text in ("Time (UTC)", "Practice time", "Actor", "Action", "IP address")
+        w.para(label(key), w.label) for key in ("time_utc", "time_local", "actor", "action", "ip_address")
     ]
     rows: list[list[Any]] = [header]
     for event in record["events"]:
+        moment = _moment(event["at"])
         rows.append(
             [
                 w.para(event["at"].replace("T", " ").replace("Z", ""), w.small),
-                w.para(event["at_local"], w.small),
+                w.para(words.moment(moment, zone) if moment is not None else "", w.small),
                 w.para(event["actor"], w.small),
-                w.para(event["action"] + (f" ({event['detail']})" if event.get("detail") else ""), w.small),
+                w.para(_action(words, event), w.small),
                 w.para(event.get("ip_address") or "", w.small),
             ]
         )
@@ -426,24 +523,17 @@ def audit_pages(record: Mapping[str, Any], fonts: FontSet, *, page_size: tuple[f
         )
     )
     story.append(table)
-    story.append(w.para("Seal", w.heading))
+    story.append(w.para(words.audit("heading_seal"), w.heading))
     seal = record.get("seal")
     if seal:
-        text = (
-            f"The finished file is sealed with a PAdES certification signature ({seal['level']}) by "
-            f"{seal['signer']}. It covers the whole file; any later change breaks it."
-        )
+        text = words.audit("sealed", level=seal["level"], signer=seal["signer"])
     else:
-        text = "The file is not sealed. Changes made after finalizing cannot be detected from the file alone."
+        text = words.audit("not_sealed")
     story.append(w.para(text))
     story.append(Spacer(1, 10))
     warnings = record.get("warnings") or []
     for warning in warnings:
-        story.append(w.para(f"Warning recorded at rendering: {warning}", w.small))
-    story.append(
-        w.para(
-            f"Verify this file with: consentkit verify FILE.pdf --trust CA.pem. {NOT_LEGAL_ADVICE}", w.small
-        )
-    )
+        story.append(w.para(words.audit("warning", warning=warning), w.small))
+    story.append(w.para(f"{words.audit('verify')} {words.audit('not_legal_advice')}", w.small))
     doc.build(story)
     return buffer.getvalue()

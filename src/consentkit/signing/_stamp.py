@@ -2,13 +2,17 @@
 
 The overlay is a separate PDF with one page per archive page; :mod:`._archive` draws each of its
 pages over the matching archive page as a form XObject, so the reviewed content stays as it was.
+
+The words (captions, footer) come from the ``[stamp]`` table of the stock template set of the
+packet's language and the dates from babel in that language (:mod:`._words`); UTC times stay ISO.
 """
 
 from __future__ import annotations
 
 import io
+from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -21,6 +25,7 @@ from ..errors import SigningError
 from ._anchors import Anchor
 from ._fonts import FontSet
 from ._model import Method, SignatureRecord
+from ._words import Words, words_for
 
 __all__ = ["Stamp", "draw_overlay", "utc_minute"]
 
@@ -79,10 +84,13 @@ def _image(record: SignatureRecord) -> tuple[ImageReader, int, int]:
     return ImageReader(io.BytesIO(record.image)), width, height
 
 
-def _draw_signature(canvas: Canvas, fonts: FontSet, stamp: Stamp, zone: ZoneInfo) -> None:
+def _draw_signature(
+    canvas: Canvas, fonts: FontSet, stamp: Stamp, zone: ZoneInfo, words: Words, page_width: float
+) -> None:
     anchor, record = stamp.anchor, stamp.record
     x, y, width = anchor.x, anchor.y, anchor.width
     when = utc_minute(record.signed_at)
+    signed_by = words.stamp("signed_by_name", name=record.full_name, when=when)
     canvas.setFillColorRGB(*INK)
     if record.method is Method.DRAWN:
         reader, pixel_w, pixel_h = _image(record)
@@ -91,26 +99,33 @@ def _draw_signature(canvas: Canvas, fonts: FontSet, stamp: Stamp, zone: ZoneInfo
         draw_w, draw_h = pixel_w * scale, pixel_h * scale
         canvas.drawImage(reader, x, y + 2, draw_w, draw_h, mask="auto")
         room = width - draw_w - 6
-        lines = ["Electronically signed by", record.full_name, when]
+        lines = [words.stamp("signed_by"), record.full_name, when]
         if room >= 80:
             _caption_lines(canvas, fonts, lines, x + draw_w + 6, y + 3, room)
         else:
-            _caption_lines(
-                canvas, fonts, [f"Electronically signed by {record.full_name}, {when}"], x, y + 2, width
-            )
+            _caption_lines(canvas, fonts, [signed_by], x, y + 2, width)
     else:
         font = fonts.for_text(record.full_name, (fonts.script, fonts.italic))
         name = fonts.printable(record.full_name, font)
         size = _fit(name, font, 20, width, 8)
         canvas.setFont(font, size)
         canvas.drawString(x, y + 14, name)
-        _caption_lines(
-            canvas, fonts, [f"Electronically signed by {record.full_name}, {when}"], x, y + 2, width
-        )
+        _caption_lines(canvas, fonts, [signed_by], x, y + 2, width)
     if anchor.date_x is not None:
-        canvas.setFont(fonts.sans, 9)
-        # The date line shows the date where the practice is, as a hand-written date would.
-        canvas.drawString(anchor.date_x + 2, y + 2, record.signed_at.astimezone(zone).strftime("%Y-%m-%d"))
+        # The date line shows the date where the practice is, as a hand-written date would, in
+        # the document's language (long form, so 11/12 is never read as 12 November).
+        day = words.date(record.signed_at.astimezone(zone).date())
+        font = fonts.for_text(day)
+        day = fonts.printable(day, font)
+        room = anchor.date_width - 4 if anchor.date_width else page_width - anchor.date_x - 38
+        canvas.setFont(font, _fit(day, font, 9, room, 5.5))
+        canvas.drawString(anchor.date_x + 2, y + 2, day)
+
+
+def _signed_locale(stamps: Sequence[Stamp]) -> str | None:
+    """The language of the documents signed: the packet's (reference copies have no places)."""
+    counts = Counter(s.anchor.locale for s in stamps if s.anchor.locale)
+    return counts.most_common(1)[0][0] if counts else None
 
 
 def draw_overlay(
@@ -121,6 +136,7 @@ def draw_overlay(
     packet_id: str,
     signed_on: str,
     time_zone: str = "UTC",
+    locale: str | None = None,
 ) -> bytes:
     """One overlay page per archive page: the stamps that belong to it and the footer.
 
@@ -129,8 +145,11 @@ def draw_overlay(
         stamps: the signatures, with 1-based page numbers in their anchors.
         fonts: the registered fonts.
         packet_id: printed in the footer.
-        signed_on: the signing date printed in the footer (``YYYY-MM-DD``).
+        signed_on: the signing date printed in the footer (``YYYY-MM-DD``; shown in long form).
         time_zone: the practice's time zone, for the dates written on date lines.
+        locale: the packet's locale (the manifest's ``locale``) for the footer's words and date.
+            Default: the language of the documents signed (their anchors carry it), else en-US.
+            Each caption and date line follows the language of its own document.
 
     Raises:
         SigningError: a drawn signature cannot be decoded.
@@ -147,12 +166,18 @@ def draw_overlay(
     )
     total = len(sizes)
     zone = ZoneInfo(time_zone)
+    words = words_for(locale or _signed_locale(stamps))
+    try:
+        signed_day = words.date(date.fromisoformat(signed_on))
+    except ValueError:
+        signed_day = signed_on
     for number, (width, height) in enumerate(sizes, start=1):
         canvas.setPageSize((width, height))
         for stamp in stamps:
             if stamp.anchor.page == number:
-                _draw_signature(canvas, fonts, stamp, zone)
-        footer = f"Packet {packet_id}  ·  Page {number} of {total}  ·  Electronically signed  ·  {signed_on}"
+                own = words_for(stamp.anchor.locale) if stamp.anchor.locale else words
+                _draw_signature(canvas, fonts, stamp, zone, own, width)
+        footer = words.stamp("footer", packet_id=packet_id, page=number, pages=total, date=signed_day)
         font = fonts.for_text(footer)
         footer = fonts.printable(footer, font)
         size = _fit(footer, font, FOOTER_SIZE, width - 72, 5)
