@@ -23,6 +23,9 @@ demo: setup
 	$(BIN)/python examples/demo.py --out out/demo
 
 test: setup
+	$(BIN)/ruff check src tests tools examples bench
+	$(BIN)/mypy
+	$(BIN)/python tools/build_templates.py --check
 	$(BIN)/python -m pytest
 
 lint: setup

@@ -15,6 +15,8 @@ import pytest
 from consentkit.models import Client, Practice
 from consentkit.pdf.archival import check_archival
 
+from .conftest import DOC_DATE, NOW
+
 pytestmark = pytest.mark.libreoffice
 
 CLIENTS = ["adult", "couple", "minor"]
@@ -128,3 +130,32 @@ def test_minor_packet_shows_guardian_and_emergency_plan_is_one_page(
     plan = next(d for d in manifest["documents"] if d["id"] == "emergency_plan")
     assert plan["pages"] == 1
     assert "Rebecca Carter" in text_of(folder / "packet.pdf")
+
+
+def test_hostile_and_non_latin_names_reach_the_pdf_intact(
+    tmp_path: Path, practice: Practice, example_clients: dict[str, Client], converter: object
+) -> None:
+    import attrs
+
+    from consentkit import render_packet
+    from consentkit.models import FieldValueError
+
+    hostile_practice = attrs.evolve(practice, name="O'Brien & Sons <LLC>; DROP TABLE clients")
+    name = "Zoë Ångström-Ωμέγα Дмитрий Nguyễn"
+    client = attrs.evolve(example_clients["adult"], legal_name=name, preferred_name="Zoë \\ ' \" \t")
+    with pytest.raises(FieldValueError, match="template delimiters"):
+        attrs.evolve(client, preferred_name="{{ 7*7 }}")
+    result = render_packet(
+        hostile_practice,
+        client,
+        tmp_path / "hostile",
+        on=DOC_DATE,
+        now=NOW,
+        converter=converter,
+        template_ids=["fees_policy"],
+    )  # type: ignore[arg-type]
+    pdf = result.out_dir / "fees_policy.pdf"
+    text = text_of(pdf)
+    assert name in text
+    assert "O'Brien & Sons <LLC>; DROP TABLE clients" in text
+    assert check_archival(pdf, part=3) == []

@@ -91,11 +91,27 @@ def _optional_str(value: object) -> object:
     return None if value == "" else value
 
 
+_DELIMITERS = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
+
+
+def _no_delimiters(attribute: attrs.Attribute[Any], value: str) -> None:
+    # Text is filled into templates as data and never evaluated, but a value holding template
+    # delimiters would be indistinguishable from a tag the template failed to fill.
+    if _DELIMITERS.search(value):
+        raise FieldValueError(attribute.name, "must not contain template delimiters such as {{ or {%")
+
+
 def _non_empty(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, str):
         raise FieldValueError(attribute.name, "must be text")
     if not value:
         raise FieldValueError(attribute.name, "must not be empty")
+    _no_delimiters(attribute, value)
+
+
+def _plain_text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if isinstance(value, str):
+        _no_delimiters(attribute, value)
 
 
 def _state_code(value: object) -> object:
@@ -330,7 +346,7 @@ class Address:
     """A US street address (where a client is during sessions, or a practice's office)."""
 
     line1: str = field(converter=_strip, validator=_non_empty)
-    line2: str | None = field(default=None, converter=_optional_str)
+    line2: str | None = field(default=None, converter=_optional_str, validator=_plain_text)
     city: str = field(converter=_strip, validator=_non_empty)
     state: str = field(converter=_state_code, validator=_valid_state)
     postal_code: str = field(converter=_strip)
@@ -383,7 +399,7 @@ class CompactPrivilege:
 
     compact: Compact = field(converter=_to_compact, validator=_enum_validator(Compact))
     state: str = field(converter=_state_code, validator=_valid_state)
-    number: str | None = field(default=None, converter=_optional_str)
+    number: str | None = field(default=None, converter=_optional_str, validator=_plain_text)
     expires: date | None = field(default=None, converter=_to_optional_date, validator=_is_optional_date)
 
 
@@ -392,7 +408,7 @@ class Supervisor:
     """The supervisor of a clinician under supervision (e.g. a provisional licensee)."""
 
     name: str = field(converter=_strip, validator=_non_empty)
-    credentials: str = field(default="", converter=_strip)
+    credentials: str = field(default="", converter=_strip, validator=_plain_text)
     phone: Phone | None = field(default=None, converter=_to_optional_phone, validator=_is_optional_phone)
     email: str | None = field(default=None, converter=_optional_str, validator=_valid_email)
 
@@ -403,7 +419,7 @@ class Clinician:
 
     id: str = field(converter=_strip, validator=_non_empty)
     name: str = field(converter=_strip, validator=_non_empty)
-    credentials: str = field(default="", converter=_strip)
+    credentials: str = field(default="", converter=_strip, validator=_plain_text)
     email: str | None = field(default=None, converter=_optional_str, validator=_valid_email)
     phone: Phone | None = field(default=None, converter=_to_optional_phone, validator=_is_optional_phone)
     licenses: tuple[License, ...] = field(default=(), converter=_to_tuple)
@@ -559,7 +575,7 @@ class Practice:
     address: Address
     phone: Phone = field(converter=_to_phone, validator=_is_phone)
     email: str = field(converter=_strip, validator=_valid_email)
-    website: str | None = field(default=None, converter=_optional_str)
+    website: str | None = field(default=None, converter=_optional_str, validator=_plain_text)
     time_zone: str = field(default="America/New_York", converter=_strip, validator=_time_zone)
     default_language: str = field(default="en-US", converter=_strip, validator=_language)
     clinicians: tuple[Clinician, ...] = field(converter=_to_tuple)
@@ -728,7 +744,7 @@ class Client:
 
     id: str = field(converter=_strip, validator=_non_empty)
     legal_name: str = field(converter=_strip, validator=_non_empty)
-    preferred_name: str | None = field(default=None, converter=_optional_str)
+    preferred_name: str | None = field(default=None, converter=_optional_str, validator=_plain_text)
     date_of_birth: date = field(converter=_to_date, validator=_is_date)
     preferred_language: str = field(default="en-US", converter=_strip, validator=_language)
     phone: Phone = field(converter=_to_phone, validator=_is_phone)
@@ -744,7 +760,7 @@ class Client:
     )
     participants: tuple[Participant, ...] = field(default=(), converter=_to_tuple)
     guardians: tuple[Guardian, ...] = field(default=(), converter=_to_tuple)
-    clinician_id: str | None = field(default=None, converter=_optional_str)
+    clinician_id: str | None = field(default=None, converter=_optional_str, validator=_plain_text)
 
     def __attrs_post_init__(self) -> None:
         if self.service_type is ServiceType.INDIVIDUAL and self.participants:

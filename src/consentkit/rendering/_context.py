@@ -101,8 +101,14 @@ def _clinician(clinician: Clinician, templates: TemplateSet) -> dict[str, Any]:
     ]
     summary = format_list(
         [
-            templates.phrase("license", "summary", type=lic["type"], number=lic["number"], state=lic["state"],
-                             expires=lic["expires"])
+            templates.phrase(
+                "license",
+                "summary",
+                type=lic["type"],
+                number=lic["number"],
+                state=lic["state"],
+                expires=lic["expires"],
+            )
             for lic in licenses
         ],
         locale,
@@ -191,7 +197,10 @@ def build_context(
             "email": practice.email,
             "website": practice.website or "",
             "time_zone": templates.phrase(
-                "packet", "time_zone", name=format_time_zone(practice.time_zone, locale), zone=practice.time_zone
+                "packet",
+                "time_zone",
+                name=format_time_zone(practice.time_zone, locale),
+                zone=practice.time_zone,
             ),
             "time_zone_id": practice.time_zone,
             "platform": {

@@ -26,6 +26,7 @@ from ._templates import TemplateSet, fill_placeholders
 
 __all__ = ["slots_from_rules"]
 
+
 def _clause(templates: TemplateSet, key: str, **values: object) -> str:
     try:
         text = str(templates.clauses["rules"][key])
