@@ -96,26 +96,36 @@ def _end_leftovers(record: bytes) -> None:
     profiles = [p for p in profiles if p.name.startswith(_PROFILE_PREFIX)]
     if not profiles:
         return
-    if sys.platform == "linux":
-        arguments = {f"-env:UserInstallation={p.as_uri()}".encode() for p in profiles}
-        killed = []
-        for entry in os.scandir("/proc"):
-            if not entry.name.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry.name}/cmdline", "rb") as handle:  # noqa: PTH123
-                    argv = handle.read().split(b"\0")
-            except OSError:
-                continue
-            if arguments.intersection(argv):
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(int(entry.name), signal.SIGKILL)
-                    killed.append(int(entry.name))
-        # A dying LibreOffice may still write into its profile; remove it once they are gone.
-        deadline = time.monotonic() + 5.0
-        while any(_running(pid) for pid in killed) and time.monotonic() < deadline:
-            time.sleep(0.02)
     temp = Path(tempfile.gettempdir()).resolve()
-    for profile in profiles:
-        if profile.resolve().parent == temp:
+    ours = [p for p in profiles if p.resolve().parent == temp]
+    # A dying LibreOffice may still write into its profile (and its launcher may be starting it
+    # again), so kill, wait, remove, and look again until the profiles stay gone.
+    for _attempt in range(5):
+        if sys.platform == "linux":
+            _kill_users_of(profiles)
+        for profile in ours:
             shutil.rmtree(profile, ignore_errors=True)
+        if not any(profile.exists() for profile in ours):
+            return
+        time.sleep(0.2)
+
+
+def _kill_users_of(profiles: list[Path]) -> None:
+    """SIGKILL every process started with one of these LibreOffice profiles; wait until gone."""
+    arguments = {f"-env:UserInstallation={p.as_uri()}".encode() for p in profiles}
+    killed = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/cmdline", "rb") as handle:  # noqa: PTH123
+                argv = handle.read().split(b"\0")
+        except OSError:
+            continue
+        if arguments.intersection(argv):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(int(entry.name), signal.SIGKILL)
+                killed.append(int(entry.name))
+    deadline = time.monotonic() + 5.0
+    while any(_running(pid) for pid in killed) and time.monotonic() < deadline:
+        time.sleep(0.02)
