@@ -1,8 +1,8 @@
 """Measure ideas for making batch generation faster, on packets a batch has just made.
 
 ``merge``
-    The packet merge: consentkit's pypdf merge (``consentkit.assemble.merge_pdfs``) against the
-    same merge done with pikepdf (pages, outline and XMP), time per packet, and whether the two
+    The packet merge: consentkit's pikepdf merge (``consentkit.assemble.merge_pdfs``) against the
+    pypdf merge it replaced (writer cloned from the first PDF), time per packet, and whether the two
     packets have the same text and outline and pass ``check_archival``.
 
 ``joined``
@@ -37,9 +37,10 @@ from pathlib import Path
 import pikepdf
 from lxml import etree
 from pikepdf import OutlineItem
+from pypdf import PdfWriter
 
 from consentkit import iter_clients_csv, load_practice
-from consentkit.assemble import merge_pdfs
+from consentkit.assemble import merge_pdfs, set_xmp
 from consentkit.batch import generate_packets
 from consentkit.convert import LibreOfficeConverter
 from consentkit.pdf.archival import check_archival
@@ -66,37 +67,15 @@ def text(pdf: Path, first: int | None = None, last: int | None = None) -> str:
 # --- merge ------------------------------------------------------------------------------------
 
 
-def pikepdf_merge(pdfs: list[Path], *, title: str, subject: str = "") -> bytes:
-    """The packet merge with pikepdf: pages, outline (targets remapped) and XMP in one pass."""
-    with pikepdf.open(pdfs[0]) as packet:
-        with packet.open_outline() as outline:
-            for path in pdfs[1:]:
-                with pikepdf.open(path) as other:
-                    offset = len(packet.pages)
-                    index = {page.objgen: n for n, page in enumerate(other.pages)}
-                    packet.pages.extend(other.pages)
-
-                    def copy_item(
-                        item: OutlineItem, offset: int = offset, index: dict = index
-                    ) -> OutlineItem:  # type: ignore[type-arg]
-                        dest = item.destination
-                        page = 0
-                        if isinstance(dest, pikepdf.Array) and len(dest) and dest[0].objgen in index:
-                            page = offset + index[dest[0].objgen]
-                        new = OutlineItem(str(item.title), page)
-                        new.children.extend(copy_item(child) for child in item.children)
-                        return new
-
-                    with other.open_outline() as theirs:
-                        outline.root.extend(copy_item(item) for item in theirs.root)
-        with packet.open_metadata(set_pikepdf_as_editor=False) as meta:
-            meta["dc:title"] = title
-            if subject:
-                meta["dc:description"] = subject
-            meta["xmp:CreatorTool"] = "consentkit"
-        out = io.BytesIO()
-        packet.save(out)
-    return out.getvalue()
+def pypdf_merge(pdfs: list[Path], *, title: str, subject: str = "") -> bytes:
+    """The packet merge consentkit used before: pypdf writer cloned from the first PDF, the others
+    appended, then the XMP edited with pikepdf (pypdf's XMP setters corrupt LibreOffice's XMP)."""
+    writer = PdfWriter(clone_from=pdfs[0])
+    for pdf in pdfs[1:]:
+        writer.append(pdf)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return set_xmp(buffer.getvalue(), title=title, subject=subject)
 
 
 def outline_of(pdf: Path) -> list[tuple[int, str, int]]:
@@ -118,7 +97,10 @@ def outline_of(pdf: Path) -> list[tuple[int, str, int]]:
 def idea_merge(folders: list[Path], work: Path) -> None:
     groups = [[folder / f"{name}.pdf" for name in ORDER] for folder in folders]
     timings = {}
-    for label, merge in (("pypdf (consentkit.assemble)", merge_pdfs), ("pikepdf", pikepdf_merge)):
+    for label, merge in (
+        ("pypdf (the earlier merge)", pypdf_merge),
+        ("pikepdf (consentkit.assemble)", merge_pdfs),
+    ):
         best = float("inf")
         for _ in range(3):
             started = time.perf_counter()
