@@ -17,7 +17,7 @@ from pikepdf import OutlineItem
 
 from .errors import PacketError
 
-__all__ = ["merge_pdfs", "page_count", "set_xmp"]
+__all__ = ["merge_documents", "merge_pdfs", "page_count", "set_xmp"]
 
 
 def page_count(path: Path) -> int:
@@ -64,7 +64,17 @@ def _copy_outline(item: OutlineItem, offset: int, index: dict[Any, int]) -> Outl
 
 
 def merge_pdfs(pdfs: Sequence[Path], *, title: str, subject: str = "") -> bytes:
-    """Merge PDF/A-3 documents (all from the same converter) into one PDF/A-3 packet.
+    """Merge PDF/A-3 documents into one PDF/A-3 packet (see :func:`merge_documents`).
+
+    Raises:
+        PacketError: no input, or an input is not a readable PDF.
+    """
+    return merge_documents(pdfs, title=title, subject=subject)[0]
+
+
+def merge_documents(pdfs: Sequence[Path], *, title: str, subject: str = "") -> tuple[bytes, list[int]]:
+    """Merge PDF/A-3 documents (all from the same converter) into one PDF/A-3 packet and return
+    it with each document's page count.
 
     The first document's catalog is kept (XMP with the PDF/A identification, OutputIntent,
     trailer ID); the pages of the others are appended with their outlines (bookmarks) remapped.
@@ -81,11 +91,13 @@ def merge_pdfs(pdfs: Sequence[Path], *, title: str, subject: str = "") -> bytes:
         raise PacketError("nothing to merge")
     try:
         with pikepdf.open(pdfs[0]) as packet:
+            counts = [len(packet.pages)]
             with packet.open_outline() as outline:
                 for path in pdfs[1:]:
                     with pikepdf.open(path) as other:
                         offset = len(packet.pages)
                         index = {page.objgen: n for n, page in enumerate(other.pages)}
+                        counts.append(len(other.pages))
                         packet.pages.extend(other.pages)
                         for page in packet.pages[offset:]:
                             if "/StructParents" in page.obj:
@@ -100,4 +112,4 @@ def merge_pdfs(pdfs: Sequence[Path], *, title: str, subject: str = "") -> bytes:
             packet.save(out)
     except (pikepdf.PdfError, OSError, ValueError) as exc:
         raise PacketError(f"cannot merge the documents ({exc})") from exc
-    return out.getvalue()
+    return out.getvalue(), counts

@@ -8,6 +8,7 @@ staging folder beside it and moved into place when complete, so it is never seen
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import tempfile
@@ -21,7 +22,7 @@ import attrs
 
 from . import __version__
 from ._files import DIR_MODE, atomic_write, replace_dir, sha256_file
-from .assemble import merge_pdfs, page_count
+from .assemble import merge_documents
 from .errors import InputError, OutputExistsError, PacketError
 from .models import Client, Practice
 from .rendering import RenderedDocument, RuleSlots, TemplateSet, build_context, load_template_set, render_docx
@@ -231,9 +232,8 @@ def stage_packet(
                     "locale": doc_set.locale,
                     "reference_only": reference,
                 }
-                rendered = render(
-                    info.path.read_bytes(), doc_context, name=info.path.name, signer_keys=signer_keys
-                )
+                template_bytes = info.path.read_bytes()
+                rendered = render(template_bytes, doc_context, name=info.path.name, signer_keys=signer_keys)
                 docx_path = staging / f"{doc_id}.docx"
                 atomic_write(docx_path, rendered.docx)
                 docx_paths.append(docx_path)
@@ -244,9 +244,9 @@ def stage_packet(
                         "locale": doc_set.locale,
                         "reference_only": reference,
                         "template_file": info.path.name,
-                        "template_sha256": info.sha256,
+                        "template_sha256": hashlib.sha256(template_bytes).hexdigest(),
                         "docx": docx_path.name,
-                        "docx_sha256": sha256_file(docx_path),
+                        "docx_sha256": hashlib.sha256(rendered.docx).hexdigest(),
                         "signature_places": list(rendered.signature_places),
                     }
                 )
@@ -302,9 +302,13 @@ def finish_packet(staged: StagedPacket, pdf_paths: Sequence[Path]) -> RenderResu
     try:
         manifest = dict(staged.manifest)
         documents = [dict(d) for d in manifest["documents"]]
+        packet_bytes, counts = merge_documents(
+            pdf_paths,
+            title=str(manifest.get("title") or manifest["packet_id"]),
+            subject=str(manifest["practice_name"]),
+        )
         first_page = 1
-        for document, pdf in zip(documents, pdf_paths, strict=True):
-            pages = page_count(pdf)
+        for document, pdf, pages in zip(documents, pdf_paths, counts, strict=True):
             document.update(
                 {
                     "pdf": pdf.name,
@@ -315,18 +319,11 @@ def finish_packet(staged: StagedPacket, pdf_paths: Sequence[Path]) -> RenderResu
             )
             first_page += pages
         packet_path = staged.staging / PACKET_NAME
-        atomic_write(
-            packet_path,
-            merge_pdfs(
-                pdf_paths,
-                title=str(manifest.get("title") or manifest["packet_id"]),
-                subject=str(manifest["practice_name"]),
-            ),
-        )
+        atomic_write(packet_path, packet_bytes)
         manifest["documents"] = documents
         manifest["packet"] = {
             "file": PACKET_NAME,
-            "sha256": sha256_file(packet_path),
+            "sha256": hashlib.sha256(packet_bytes).hexdigest(),
             "pages": first_page - 1,
         }
         text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
