@@ -20,15 +20,21 @@ from typing import Any
 
 import attrs
 import pikepdf
-from reportlab.platypus import SimpleDocTemplate
 
 from .. import __version__
 from .._files import write_new
 from ..errors import InputError, OutputExistsError, PacketError, SigningError
 from ..formatting import format_datetime
 from ..signing import SealConfig
-from ..signing._archive import page_sizes
-from ..signing._audit import AUDIT_NAME, AUDIT_SCHEMA, NOT_LEGAL_ADVICE, _Writer, utc_text
+from ..signing._archive import attach_associated_files, page_sizes
+from ..signing._audit import (
+    AUDIT_NAME,
+    AUDIT_SCHEMA,
+    NOT_LEGAL_ADVICE,
+    _Writer,
+    certificate_document,
+    utc_text,
+)
 from ..signing._finalize import CLOCK_SKEW
 from ..signing._fonts import font_set
 from ..signing._revocation import ORIGINAL_NAME, REVOCATION_NAME, REVOCATION_SCHEMA
@@ -102,23 +108,9 @@ def _page(record: dict[str, Any], audit: dict[str, Any], *, page_size: tuple[flo
     """The revocation page (reportlab, embedded fonts only)."""
     fonts = font_set()
     buffer = io.BytesIO()
-    margin = 54.0
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=page_size,
-        leftMargin=margin,
-        rightMargin=margin,
-        topMargin=margin,
-        bottomMargin=60,
-        title=f"Revocation of consent packet {record['packet_id']}",
-        author="consentkit",
-        creator="consentkit",
-        invariant=True,
-        initialFontName=fonts.sans,
-        initialFontSize=8.5,
-        pageCompression=1,
+    doc, width = certificate_document(
+        buffer, fonts, page_size=page_size, title=f"Revocation of consent packet {record['packet_id']}"
     )
-    width = page_size[0] - 2 * margin
     w = _Writer(fonts)
     original = record["original"]
     revoked = datetime.fromisoformat(record["revoked_at"])
@@ -185,28 +177,13 @@ def _assemble(
     subject: str,
     now: datetime,
 ) -> bytes:
-    when = "D:" + now.strftime("%Y%m%d%H%M%S") + "Z"
     try:
         with pikepdf.open(io.BytesIO(page)) as pdf, pikepdf.open(io.BytesIO(original)) as source:
             # The original's ICC output profile (from the PDF/A converter) serves this file too.
             pdf.Root.OutputIntents = pikepdf.Array(
                 [pdf.copy_foreign(source.make_indirect(intent)) for intent in source.Root.OutputIntents]
             )
-            specs = []
-            for name, data, mime, relationship, description in files:
-                pdf.attachments[name] = pikepdf.AttachedFileSpec(
-                    pdf,
-                    data,
-                    description=description,
-                    filename=name,
-                    mime_type=mime,
-                    creation_date=when,
-                    mod_date=when,
-                    relationship=relationship,
-                )
-                spec = pdf.attachments[name].obj
-                specs.append(spec if spec.is_indirect else pdf.make_indirect(spec))
-            pdf.Root.AF = pikepdf.Array(specs)
+            attach_associated_files(pdf, files, now)
             for key in list(pdf.docinfo.keys()):  # reportlab's; the XMP below writes its own
                 del pdf.docinfo[key]
             with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:

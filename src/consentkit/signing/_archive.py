@@ -9,7 +9,7 @@ packet itself are attached as PDF/A-3 associated files; the XMP is edited with p
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import attrs
@@ -132,41 +132,30 @@ def assemble_archive(
             for page, stamp in zip(pdf.pages, stamps.pages, strict=True):
                 form = pdf.copy_foreign(stamp.as_form_xobject())
                 _stack_overlay(pdf, page, form)
-            when = _pdf_date(now)
-            specs = []
-            for name, data, mime, relationship, description in (
+            attach_associated_files(
+                pdf,
                 (
-                    AUDIT_NAME,
-                    audit_json,
-                    "application/json",
-                    pikepdf.Name.Data,
-                    "Audit record: documents, signers, evidence and hashes (consentkit.audit/1)",
+                    (
+                        AUDIT_NAME,
+                        audit_json,
+                        "application/json",
+                        pikepdf.Name.Data,
+                        "Audit record: documents, signers, evidence and hashes (consentkit.audit/1)",
+                    ),
+                    (
+                        REVIEWED_NAME,
+                        review,
+                        "application/pdf",
+                        pikepdf.Name.Source,
+                        "The packet exactly as the signers reviewed it",
+                    ),
+                    *(
+                        (f.name, f.data, f.mime_type, pikepdf.Name("/" + f.relationship), f.description)
+                        for f in extra_files
+                    ),
                 ),
-                (
-                    REVIEWED_NAME,
-                    review,
-                    "application/pdf",
-                    pikepdf.Name.Source,
-                    "The packet exactly as the signers reviewed it",
-                ),
-                *(
-                    (f.name, f.data, f.mime_type, pikepdf.Name("/" + f.relationship), f.description)
-                    for f in extra_files
-                ),
-            ):
-                spec = pikepdf.AttachedFileSpec(
-                    pdf,
-                    data,
-                    description=description,
-                    filename=name,
-                    mime_type=mime,
-                    creation_date=when,
-                    mod_date=when,
-                    relationship=relationship,
-                )
-                pdf.attachments[name] = spec
-                specs.append(pdf.attachments[name].obj)
-            pdf.Root["/AF"] = pikepdf.Array([_indirect(pdf, spec) for spec in specs])
+                now,
+            )
             with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
                 meta["dc:title"] = title
                 meta["dc:description"] = subject
@@ -178,6 +167,30 @@ def assemble_archive(
     except pikepdf.PdfError as exc:
         raise SigningError(f"cannot assemble the archive ({exc})") from exc
     return out.getvalue()
+
+
+def attach_associated_files(
+    pdf: pikepdf.Pdf,
+    files: Iterable[tuple[str, bytes, str, pikepdf.Name, str]],
+    now: datetime,
+) -> None:
+    """Embed PDF/A-3 associated files: each (name, data, MIME type, /AFRelationship, description)
+    gets /F and /UF, its MIME /Subtype, /Params with dates, and a place in the catalog's /AF."""
+    when = _pdf_date(now)
+    specs = []
+    for name, data, mime, relationship, description in files:
+        pdf.attachments[name] = pikepdf.AttachedFileSpec(
+            pdf,
+            data,
+            description=description,
+            filename=name,
+            mime_type=mime,
+            creation_date=when,
+            mod_date=when,
+            relationship=relationship,
+        )
+        specs.append(pdf.attachments[name].obj)
+    pdf.Root["/AF"] = pikepdf.Array([_indirect(pdf, spec) for spec in specs])
 
 
 def _indirect(pdf: pikepdf.Pdf, obj: pikepdf.Object) -> pikepdf.Object:

@@ -336,6 +336,34 @@ def _action(words: Words, event: Mapping[str, Any]) -> str:
     return action + (f" ({event['detail']})" if event.get("detail") else "")
 
 
+def certificate_document(
+    buffer: io.BytesIO, fonts: FontSet, *, page_size: tuple[float, float], title: str
+) -> tuple[SimpleDocTemplate, float]:
+    """The reportlab page template of consentkit's certificate pages (audit, revocation).
+
+    Only embedded TrueType fonts are used (``initialFontName`` keeps reportlab's non-embedded
+    Helvetica out), and the output is reproducible (``invariant``). Returns the document and the
+    width of its text frame.
+    """
+    margin = 54.0
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=page_size,
+        leftMargin=margin,
+        rightMargin=margin,
+        topMargin=margin,
+        bottomMargin=60,
+        title=title,
+        author="consentkit",
+        creator="consentkit",
+        invariant=True,
+        initialFontName=fonts.sans,
+        initialFontSize=8.5,
+        pageCompression=1,
+    )
+    return doc, page_size[0] - 2 * margin
+
+
 def audit_pages(record: Mapping[str, Any], fonts: FontSet, *, page_size: tuple[float, float]) -> bytes:
     """Draw the audit certificate (reportlab, embedded fonts only) in the packet's language.
 
@@ -348,23 +376,9 @@ def audit_pages(record: Mapping[str, Any], fonts: FontSet, *, page_size: tuple[f
     label = words.label
     zone = str(record["time_zone"])
     buffer = io.BytesIO()
-    margin = 54.0
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=page_size,
-        leftMargin=margin,
-        rightMargin=margin,
-        topMargin=margin,
-        bottomMargin=60,
-        title=words.audit("pdf_title", packet_id=record["packet_id"]),
-        author="consentkit",
-        creator="consentkit",
-        invariant=True,
-        initialFontName=fonts.sans,
-        initialFontSize=8.5,
-        pageCompression=1,
+    doc, width = certificate_document(
+        buffer, fonts, page_size=page_size, title=words.audit("pdf_title", packet_id=record["packet_id"])
     )
-    width = page_size[0] - 2 * margin
     w = _Writer(fonts)
     review = record["review_pdf"]
     locale = record.get("locale")
