@@ -375,6 +375,33 @@ def test_non_docx_input_is_refused_without_running_libreoffice(
     assert not (tmp_path / "out").exists()
 
 
+def _docx_with_a_damaged_member(path: Path) -> Path:
+    """A DOCX whose zip structure is intact but whose document.xml fails its CRC."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+    path.write_bytes(path.read_bytes().replace(b"<w:document/>", b"<w:documenX/>", 1))
+    return path
+
+
+@pytest.mark.libreoffice  # copies the real PDF/A
+def test_a_damaged_member_is_found_unless_member_checks_are_off(tmp_path: Path, pdfa_fixture: Path) -> None:
+    damaged = _docx_with_a_damaged_member(tmp_path / "damaged.docx")
+    fake = FakeSoffice(tmp_path, pdfa_fixture)
+    with LibreOfficeConverter(fake.path) as conv, pytest.raises(ConversionError, match="damaged DOCX"):
+        conv.convert([damaged], tmp_path / "out")
+    assert fake.calls == []
+    # Batch generation turns the CRC pass off for documents it has just rendered itself; the
+    # structure is still checked (an empty or cut zip is refused either way).
+    with LibreOfficeConverter(fake.path, check_members=False) as conv:
+        assert conv.convert([damaged], tmp_path / "out") == [tmp_path / "out" / "damaged.pdf"]
+        half = tmp_path / "half.docx"
+        half.write_bytes(damaged.read_bytes()[:40])
+        with pytest.raises(ConversionError, match="not a DOCX"):
+            conv.convert([half], tmp_path / "out")
+    assert len(fake.calls) == 1
+
+
 def test_missing_input_and_duplicate_stems_are_refused(tmp_path: Path, docs: list[Path]) -> None:
     fake = FakeSoffice(tmp_path, tmp_path / "unused.pdf")
     other = tmp_path / "other"

@@ -79,7 +79,7 @@ def test_federal_baseline() -> None:
     us = load_jurisdiction("US")
     assert set(FEDERAL_REQUIRED_TOPICS) <= us.topics
     assert re.fullmatch(r"\d{4}\.\d{1,2}\.\d+", dataset_version())
-    assert us.dataset_version == dataset_version() == "2026.11.1"
+    assert us.dataset_version == dataset_version() == "2026.11.2"
     hipaa = us.rule("US.record_retention.hipaa_documentation").value
     assert isinstance(hipaa, RecordRetention)
     assert (hipaa.adult_years, hipaa.counted_from) == (6, "creation")
@@ -92,7 +92,7 @@ def test_federal_baseline() -> None:
 def test_the_bundled_data_passes_the_check() -> None:
     report = check_rules(TODAY)
     assert report.ok, [str(finding) for finding in report.errors]
-    assert report.dataset_version == "2026.11.1"
+    assert report.dataset_version == "2026.11.2"
     assert {summary.jurisdiction for summary in report.summaries} == {"US", *JURISDICTIONS}
     total = sum(len(ruleset.rules) for ruleset in load_all().values())
     assert sum(summary.total for summary in report.summaries) == total
@@ -229,7 +229,10 @@ def test_texas() -> None:
     council = notice.value.boards[0]
     assert council.address == "1801 Congress Ave, Ste. 7.300, Austin, Texas 78701"  # BHEC open-records page
     assert council.phone is None  # not read on an official page
-    assert one("TX", "recording").confidence == "secondary"  # § 16.02(c) read only in bill text
+    recording = one("TX", "recording")
+    assert recording.confidence == "primary"  # § 16.02(c)(4) read in a copy of the code (third review pass)
+    assert recording.value.consent == "one_party"
+    assert any("16.02" in c.cite and c.source_type == "statute" for c in recording.citations)
     retention = one("TX", "record_retention").value
     assert isinstance(retention, RecordRetention)
     assert (retention.adult_years, retention.minor_years_past_majority) == (7, 5)
@@ -287,6 +290,31 @@ def test_pennsylvania_illinois_washington_georgia() -> None:
         hours=6, profession="LPC, social worker, MFT (including associates)"
     )
     assert one("GA", "recording").value == Recording(consent="one_party")
+
+
+def test_third_review_pass_2026_11_27() -> None:
+    """Values newly read in primary text on the third review pass (dataset 2026.11.2)."""
+    for code in ("FL", "PA"):  # all-party states: Tsavaris (Fla. 1981); § 5704(4) and Byrd (Pa. 2020)
+        rule = one(code, "recording")
+        assert rule.confidence == "primary" and rule.value == Recording(consent="all_party"), code
+    assert any(c.source_type == "case" for c in one("FL", "recording").citations)
+    assert any("5704" in c.cite and c.source_type == "statute" for c in one("PA", "recording").citations)
+    ga_minor = one("GA", "minor_consent")
+    assert ga_minor.confidence == "primary"
+    assert isinstance(ga_minor.value, MinorConsent) and ga_minor.value.self_consent_age is None
+    assert any("31-9-2" in c.cite for c in ga_minor.citations)
+    wa = one("WA", "licensure")
+    assert wa.confidence == "primary"
+    assert isinstance(wa.value, Licensure)
+    assert (wa.value.compacts.psypact, wa.value.compacts.counseling, wa.value.compacts.social_work) == (
+        True,
+        True,
+        True,
+    )
+    ga_retention = one("GA", "record_retention")
+    assert ga_retention.confidence == "unverified"  # a fill from the psychologists' statute
+    assert isinstance(ga_retention.value, RecordRetention) and ga_retention.value.adult_years == 10
+    assert ga_retention.conflicts  # the 7-year board rule is recorded against it
 
 
 def test_second_review_pass_2026_11_27() -> None:

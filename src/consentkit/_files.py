@@ -12,7 +12,15 @@ from pathlib import Path
 
 from .errors import OutputExistsError
 
-__all__ = ["atomic_write", "private_dir", "replace_dir", "sha256_file", "write_new"]
+__all__ = [
+    "atomic_write",
+    "private_dir",
+    "replace_dir",
+    "sha256_file",
+    "sync_folder",
+    "write_new",
+    "write_private",
+]
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -55,6 +63,35 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.unlink(tmp)
         raise
     _fsync_dir(path.parent)
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Create a file (mode 0600) that must not exist yet, inside a private staging folder.
+
+    No temporary name and no fsync: the folder is moved into place as a whole after
+    :func:`sync_folder`, so nobody sees the file before it is complete and durable.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
+def sync_folder(path: Path) -> None:
+    """Flush a staged folder's files and the folder itself to disk before it is renamed into
+    place (one fsync per file instead of one per file and one per rename)."""
+    with os.scandir(path) as entries:
+        files = [entry.path for entry in entries if entry.is_file(follow_symlinks=False)]
+    for name in files:
+        fd = os.open(name, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    _fsync_dir(path)
 
 
 def write_new(path: Path, data: bytes) -> None:

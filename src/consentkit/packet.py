@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import attrs
 
 from . import __version__
-from ._files import DIR_MODE, atomic_write, replace_dir, sha256_file
+from ._files import DIR_MODE, replace_dir, sha256_file, sync_folder, write_private
 from .assemble import merge_documents
 from .errors import InputError, OutputExistsError, PacketError
 from .models import Client, Practice
@@ -235,7 +235,7 @@ def stage_packet(
                 template_bytes = info.path.read_bytes()
                 rendered = render(template_bytes, doc_context, name=info.path.name, signer_keys=signer_keys)
                 docx_path = staging / f"{doc_id}.docx"
-                atomic_write(docx_path, rendered.docx)
+                write_private(docx_path, rendered.docx)
                 docx_paths.append(docx_path)
                 documents.append(
                     {
@@ -319,7 +319,7 @@ def finish_packet(staged: StagedPacket, pdf_paths: Sequence[Path]) -> RenderResu
             )
             first_page += pages
         packet_path = staged.staging / PACKET_NAME
-        atomic_write(packet_path, packet_bytes)
+        write_private(packet_path, packet_bytes)
         manifest["documents"] = documents
         manifest["packet"] = {
             "file": PACKET_NAME,
@@ -327,7 +327,8 @@ def finish_packet(staged: StagedPacket, pdf_paths: Sequence[Path]) -> RenderResu
             "pages": first_page - 1,
         }
         text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
-        atomic_write(staged.staging / MANIFEST_NAME, text.encode("utf-8"))
+        write_private(staged.staging / MANIFEST_NAME, text.encode("utf-8"))
+        sync_folder(staged.staging)
         _check_target(staged.out_dir)
         replace_dir(staged.staging, staged.out_dir)
     finally:

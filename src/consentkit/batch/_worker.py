@@ -105,7 +105,11 @@ class ConverterPool:
                 idle = self._idle.get(key)
                 converter = idle.pop() if idle else None
             if converter is None:
-                converter = LibreOfficeConverter(soffice, max_files_per_call=max_files_per_call)
+                # The chunk's documents were rendered in memory in this process a moment ago and
+                # written whole: the package structure is still checked, not every member's CRC.
+                converter = LibreOfficeConverter(
+                    soffice, max_files_per_call=max_files_per_call, check_members=False
+                )
                 if self._on_new is not None:
                     self._on_new(converter.profile_dir)
             try:
@@ -134,9 +138,13 @@ _DEFAULT_POOLS: dict[int, ConverterPool] = {}
 _POOLS_LOCK = threading.Lock()
 
 
+_STAGING_LOCK = threading.Lock()
+
+
 def _reset_after_fork() -> None:
-    global _POOLS_LOCK
+    global _POOLS_LOCK, _STAGING_LOCK
     _POOLS_LOCK = threading.Lock()
+    _STAGING_LOCK = threading.Lock()
 
 
 os.register_at_fork(after_in_child=_reset_after_fork)
@@ -235,14 +243,17 @@ def run_chunk(practice: Practice, items: Sequence[Item], settings: Settings) -> 
     """
     results: list[BatchResult] = []
     packets: list[_Packet] = []
-    for item in items:
-        started = time.perf_counter()
-        try:
-            staged = _stage(practice, item, settings)
-        except Exception as exc:
-            results.append(_failed(item, _describe(exc), time.perf_counter() - started))
-            continue
-        packets.append(_Packet(item=item, staged=staged, seconds=time.perf_counter() - started))
+    # One chunk renders at a time in a process, in the order chunks arrive: chunks rendering side
+    # by side would share the interpreter and all be ready late, leaving LibreOffice idle.
+    with _STAGING_LOCK:
+        for item in items:
+            started = time.perf_counter()
+            try:
+                staged = _stage(practice, item, settings)
+            except Exception as exc:
+                results.append(_failed(item, _describe(exc), time.perf_counter() - started))
+                continue
+            packets.append(_Packet(item=item, staged=staged, seconds=time.perf_counter() - started))
     if not packets:
         return results
     workdir = Path(tempfile.mkdtemp(prefix=".consentkit-chunk-", dir=settings.out_dir))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import SimpleNamespace
 from typing import Any
 
@@ -21,6 +21,7 @@ __all__ = [
     "ANCHOR_PREFIX",
     "RenderedDocument",
     "leftover_tags",
+    "leftover_tags_in_parts",
     "make_environment",
     "render_docx",
     "to_namespace",
@@ -103,13 +104,19 @@ def _signature_place_factory(
 
 def leftover_tags(docx: bytes) -> list[str]:
     """Template tags left in the text of a rendered DOCX (body, headers, footers, notes)."""
-    found: list[str] = []
     with zipfile.ZipFile(io.BytesIO(docx)) as archive:
-        for name in archive.namelist():
-            if _TEXT_PARTS.match(name):
-                xml = archive.read(name).decode("utf-8", errors="replace")
-                text = "".join(_W_TEXT.findall(xml))
-                found.extend(f"{name}: {m.group(0)}" for m in _LEFTOVER.finditer(text))
+        return leftover_tags_in_parts((name, archive.read(name)) for name in archive.namelist())
+
+
+def leftover_tags_in_parts(parts: Iterable[tuple[str, bytes]]) -> list[str]:
+    """:func:`leftover_tags` for a package's parts given as (member name, XML bytes) pairs;
+    parts other than the body, headers, footers and notes are ignored."""
+    found: list[str] = []
+    for name, data in parts:
+        if _TEXT_PARTS.match(name):
+            xml = data.decode("utf-8", errors="replace")
+            text = "".join(_W_TEXT.findall(xml))
+            found.extend(f"{name}: {m.group(0)}" for m in _LEFTOVER.finditer(text))
     return found
 
 
