@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from consentkit.batch import BatchResult, safe_folder_name, write_report_csv, write_report_json
 from consentkit.batch._core import _take_chunk
 from consentkit.batch._names import FolderNames, hashed_folder_name
-from consentkit.batch._resume import INPUTS_KEY, clean_stale, inputs_sha256, verified_outputs
+from consentkit.batch._resume import INPUTS_KEY, clean_stale, inputs_sha256, plain_form, verified_outputs
 from consentkit.batch._worker import Item
 from consentkit.models import Client, Practice
 from consentkit.rendering import load_template_set
@@ -94,6 +94,11 @@ def test_inputs_hash_follows_client_practice_templates_and_date(
     assert inputs_sha256(practice, client, templates, options={"on": date(2026, 1, 1)}) != base
     hashes = {name: "0" * 64 for name in ("templates.toml", "clauses.toml")}
     assert inputs_sha256(practice, client, templates, options={"on": None}, template_hashes=hashes) != base
+    # The practice's form computed once per batch hashes exactly as the practice itself.
+    form = plain_form(practice)
+    assert inputs_sha256(practice, client, templates, options={"on": None}, practice_form=form) == base
+    other = plain_form(attrs.evolve(practice, name="Other Practice"))
+    assert inputs_sha256(practice, client, templates, options={"on": None}, practice_form=other) != base
 
 
 def _fake_packet(folder: Path, inputs: str) -> None:

@@ -9,11 +9,13 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from .errors import OutputExistsError
 
 __all__ = [
     "atomic_write",
+    "atomic_writer",
     "private_dir",
     "replace_dir",
     "sha256_file",
@@ -49,12 +51,23 @@ def atomic_write(path: Path, data: bytes) -> None:
 
     The file is created with mode 0600; an existing file is replaced.
     """
+    with atomic_writer(path) as handle:
+        handle.write(data)
+
+
+@contextlib.contextmanager
+def atomic_writer(path: Path) -> Iterator[BinaryIO]:
+    """A file handle whose content replaces ``path`` when the ``with`` block ends without an
+    error (through a temporary file in the same folder, flushed, then renamed; mode 0600).
+
+    For files too large to build in memory first (a batch report of thousands of rows).
+    """
     path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

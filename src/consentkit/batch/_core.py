@@ -27,6 +27,7 @@ from ._resume import (
     clean_stale,
     inputs_sha256,
     manifest_client_id,
+    plain_form,
     rules_data_sha256,
     template_file_hashes,
     verified_outputs,
@@ -57,6 +58,7 @@ class _Planner:
         force: bool,
     ) -> None:
         self.practice = practice
+        self.practice_form = plain_form(practice)  # hashed with every client: computed once
         self.out_dir = out_dir
         self.language = language
         self.template_ids = tuple(template_ids) if template_ids is not None else None
@@ -133,7 +135,12 @@ class _Planner:
         if (self.out_dir / folder).is_symlink():
             return failed(f"{folder} is a symbolic link; refusing to write through it", folder)
         digest = inputs_sha256(
-            self.practice, client, template_set, options=self.options, template_hashes=hashes
+            self.practice,
+            client,
+            template_set,
+            options=self.options,
+            template_hashes=hashes,
+            practice_form=self.practice_form,
         )
         if not self.force:
             outputs = verified_outputs(self.out_dir / folder, digest)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -13,7 +13,7 @@ from typing import Any, Literal
 import attrs
 
 from .. import __version__
-from .._files import atomic_write
+from .._files import atomic_writer
 
 __all__ = ["REPORT_CSV", "REPORT_JSON", "BatchResult", "Status", "write_report_csv", "write_report_json"]
 
@@ -91,24 +91,26 @@ def write_report_csv(results: Iterable[BatchResult], path: str | Path) -> Path:
     ``;``; ``warnings`` are separated by ``;`` too. The file is replaced atomically.
     """
     path = Path(path)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(_CSV_FIELDS)
-    for result in sorted(results, key=lambda r: r.row):
-        writer.writerow(
-            [
-                result.row,
-                result.client_id or "",
-                result.folder or "",
-                result.status,
-                result.error,
-                ";".join(result.warnings),
-                ";".join(result.outputs),
-                ";".join(result.hashes.values()),
-                f"{result.seconds:.3f}",
-            ]
-        )
-    atomic_write(path, buffer.getvalue().encode("utf-8"))
+    with atomic_writer(path) as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerow(_CSV_FIELDS)
+        for result in sorted(results, key=lambda r: r.row):
+            writer.writerow(
+                [
+                    result.row,
+                    result.client_id or "",
+                    result.folder or "",
+                    result.status,
+                    result.error,
+                    ";".join(result.warnings),
+                    ";".join(result.outputs),
+                    ";".join(result.hashes.values()),
+                    f"{result.seconds:.3f}",
+                ]
+            )
+        text.flush()
+        text.detach()  # atomic_writer syncs, closes and renames the file itself
     return path
 
 
@@ -127,9 +129,32 @@ def write_report_json(
         "consentkit_version": __version__,
         "written_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "summary": {"rows": len(ordered), **counts},
-        "results": [r.to_json() for r in ordered],
+        "results": _Rows(ordered),
     }
     if seconds is not None:
         report["summary"]["seconds"] = round(seconds, 3)
-    atomic_write(path, (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    # Encoded piece by piece straight into the file: thousands of rows never sit in memory as
+    # one string (the indented encoder iterates the lazy list below one result at a time).
+    encoder = json.JSONEncoder(indent=2, ensure_ascii=False)
+    with atomic_writer(path) as handle:
+        for chunk in encoder.iterencode(report):
+            handle.write(chunk.encode("utf-8"))
+        handle.write(b"\n")
     return path
+
+
+class _Rows(list[dict[str, Any]]):
+    """A list, for the JSON encoder, whose entries are made only as it iterates."""
+
+    def __init__(self, results: Sequence[BatchResult]) -> None:
+        super().__init__()
+        self._results = results
+
+    def __len__(self) -> int:
+        return len(self._results)
+
+    def __bool__(self) -> bool:
+        return bool(self._results)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return (result.to_json() for result in self._results)

@@ -36,6 +36,7 @@ __all__ = [
     "clean_stale",
     "inputs_sha256",
     "manifest_client_id",
+    "plain_form",
     "rules_data_sha256",
     "template_file_hashes",
     "verified_outputs",
@@ -47,6 +48,11 @@ INPUTS_KEY = "inputs_sha256"
 #: folders moved aside while being replaced (``.<name>.old-*``), conversion folders
 #: (``.consentkit-chunk-*``) and temporary files of atomic writes (``.<name>.*.tmp``).
 _STALE = (".*.staging-*", ".*.old-*", ".consentkit-chunk-*", ".*.tmp")
+
+
+def plain_form(value: Any) -> Any:
+    """Models as JSON-able data with a stable form (what :func:`inputs_sha256` hashes)."""
+    return _plain(value)
 
 
 def _plain(value: Any) -> Any:
@@ -83,6 +89,7 @@ def inputs_sha256(
     *,
     options: dict[str, Any],
     template_hashes: dict[str, str] | None = None,
+    practice_form: Any = None,
 ) -> str:
     """The SHA-256 of everything a client's packet is made from.
 
@@ -92,10 +99,11 @@ def inputs_sha256(
         template_set: the template set the client's packet uses.
         options: the options that change the packet's content (document date, template ids).
         template_hashes: the template set's file hashes, if already known (saves reading them).
+        practice_form: ``plain_form(practice)``, if already known (a batch computes it once).
     """
     data = {
         "consentkit": __version__,
-        "practice": _plain(practice),
+        "practice": practice_form if practice_form is not None else _plain(practice),
         "client": _plain(client),
         "template_set": {
             "locale": template_set.locale,
