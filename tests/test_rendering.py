@@ -169,3 +169,18 @@ def test_templates_check_reports_problems(tmp_path: Path) -> None:
     broken.write_bytes(b"not a zip")
     with pytest.raises(TemplateError, match="not a DOCX"):
         check_template(broken)
+
+
+def test_a_template_set_edited_on_disk_is_loaded_afresh(tmp_path: Path) -> None:
+    # Template sets are cached per process (a batch loads one per client); an edit must show.
+    import shutil
+
+    root = shutil.copytree(load_template_set("en-US").root, tmp_path / "custom")
+    first = load_template_set(root)
+    assert load_template_set(root) is first  # cached
+    index = root / "templates.toml"
+    text = index.read_text(encoding="utf-8")
+    title = first.templates[0].title
+    index.write_text(text.replace(title, title + " (revised)", 1), encoding="utf-8")
+    again = load_template_set(root)
+    assert again.templates[0].title == title + " (revised)"

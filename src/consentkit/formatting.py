@@ -19,6 +19,7 @@ depends on the machine's locale settings.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -45,6 +46,7 @@ __all__ = [
 ]
 
 
+@functools.lru_cache(maxsize=128)
 def babel_locale(tag: str) -> Locale:
     """The babel locale for a BCP 47 tag (``es-US`` -> ``es_US``).
 
@@ -102,6 +104,7 @@ def format_list(items: Sequence[str], locale: str) -> str:
     return babel_lists.format_list(list(items), style="standard", locale=babel_locale(locale))
 
 
+@functools.lru_cache(maxsize=4096)  # a practice's own numbers recur in every client's packet
 def format_phone(e164: str, locale: str) -> str:
     """A phone number for display: US numbers in national form ``(601) 555-0100`` in US locales,
     every other number (or any number outside a US locale) in international form.

@@ -6,7 +6,7 @@ import hashlib
 import re
 import tomllib
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from ..errors import TemplateError
 __all__ = ["TemplateInfo", "TemplateSet", "available_locales", "load_template_set", "templates_root"]
 
 
+@cache
 def templates_root() -> Path:
     """The folder holding the stock template sets.
 
@@ -137,7 +138,6 @@ def _read_toml(path: Path, *, template: str) -> dict[str, Any]:
         raise TemplateError(f"cannot read {path.name}: {exc}", template=template) from exc
 
 
-@cache
 def _load(root: Path) -> TemplateSet:
     index = _read_toml(root / "templates.toml", template=root.name)
     clauses = _read_toml(root / "clauses.toml", template=root.name)
@@ -184,10 +184,33 @@ def load_template_set(locale_or_path: str | Path = "en-US") -> TemplateSet:
     root = candidate if candidate.is_dir() else templates_root() / str(locale_or_path)
     if not (root / "templates.toml").is_file():
         raise TemplateError("no template set here (templates.toml not found)", template=str(locale_or_path))
-    return _load(root.resolve())
+    root = root.resolve()
+    return _load_cached(root, _stamp(root / "templates.toml"), _stamp(root / "clauses.toml"))
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    """What changes when a file is edited (modification time and size); (0, -1) if missing."""
+    try:
+        status = path.stat()
+    except OSError:
+        return (0, -1)
+    return (status.st_mtime_ns, status.st_size)
+
+
+@lru_cache(maxsize=32)
+def _load_cached(root: Path, _index: tuple[int, int], _clauses: tuple[int, int]) -> TemplateSet:
+    """:func:`_load`, once per version of the set's index and clauses (a batch loads a set for
+    every client; the stamps make an edited set load afresh)."""
+    return _load(root)
 
 
 def available_locales() -> list[str]:
     """Locales with a stock template set."""
     root = templates_root()
-    return sorted(p.name for p in root.iterdir() if (p / "templates.toml").is_file())
+    return list(_locales(root, _stamp(root)))
+
+
+@lru_cache(maxsize=8)
+def _locales(root: Path, _stamp: tuple[int, int]) -> tuple[str, ...]:
+    # The folder's modification time changes when a set is added or removed.
+    return tuple(sorted(p.name for p in root.iterdir() if (p / "templates.toml").is_file()))
