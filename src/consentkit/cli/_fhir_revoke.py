@@ -13,10 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConsentKitError, InputError
+from ..errors import ConsentKitError
 from ..lifecycle import bundle_json, read_consent_bundle, revoke_packet
-from ..signing import SealConfig
-from ._finalize import _password
+from ._seal import add_seal_arguments, seal_from_args
 
 EXIT_OK, EXIT_UNUSABLE = 0, 2
 
@@ -55,18 +54,7 @@ def register(commands: Any) -> None:
     revoke.add_argument("--reason", required=True, metavar="TEXT", help="why, in one line")
     revoke.add_argument("--by", required=True, metavar="NAME", help="who records the revocation")
     revoke.add_argument("--out", required=True, type=Path, metavar="NEW.pdf", help="the file to create")
-    revoke.add_argument(
-        "--seal", type=Path, metavar="CERT.p12", help="the practice's PKCS#12 sealing certificate"
-    )
-    revoke.add_argument(
-        "--seal-password-file",
-        type=Path,
-        metavar="FILE",
-        help="a file holding the PKCS#12 password (one trailing newline is ignored)",
-    )
-    revoke.add_argument(
-        "--timestamp-url", metavar="URL", help="an RFC 3161 timestamp server for the seal (PAdES B-T)"
-    )
+    add_seal_arguments(revoke)
     revoke.set_defaults(func=run_revoke)
 
 
@@ -85,9 +73,7 @@ def run_fhir(args: argparse.Namespace) -> int:
 
 
 def run_revoke(args: argparse.Namespace) -> int:
-    if args.seal_password_file is not None and args.seal is None:
-        raise InputError("--seal-password-file needs --seal")
-    seal = SealConfig(pkcs12=args.seal, password=_password(args.seal_password_file)) if args.seal else None
+    seal = seal_from_args(args)
     result = revoke_packet(
         args.file,
         reason=args.reason,

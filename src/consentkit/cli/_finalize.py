@@ -6,9 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
 from ..lifecycle import fhir_associated_files
-from ..signing import SealConfig, finalize_packet, load_signatures
+from ..signing import finalize_packet, load_signatures
+from ._seal import add_seal_arguments, seal_from_args
 
 
 def register(commands: Any) -> None:
@@ -32,40 +32,15 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--out", required=True, type=Path, metavar="PACKET.pdf", help="the archive file to create"
     )
-    parser.add_argument(
-        "--seal", type=Path, metavar="CERT.p12", help="the practice's PKCS#12 sealing certificate"
-    )
-    parser.add_argument(
-        "--seal-password-file",
-        type=Path,
-        metavar="FILE",
-        help="a file holding the PKCS#12 password (one trailing newline is ignored)",
-    )
-    parser.add_argument(
-        "--timestamp-url", metavar="URL", help="an RFC 3161 timestamp server for the seal (PAdES B-T)"
-    )
+    add_seal_arguments(parser)
     parser.add_argument(
         "--time-zone", metavar="ZONE", help="the practice's IANA time zone, if the manifest does not name one"
     )
     parser.set_defaults(func=run)
 
 
-def _password(path: Path | None) -> bytes | None:
-    if path is None:
-        return None
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the password file ({exc.strerror})", source=path.name) from exc
-    if data.endswith(b"\r\n"):
-        return data[:-2]
-    return data.removesuffix(b"\n")
-
-
 def run(args: argparse.Namespace) -> int:
-    if args.seal_password_file is not None and args.seal is None:
-        raise InputError("--seal-password-file needs --seal")
-    seal = SealConfig(pkcs12=args.seal, password=_password(args.seal_password_file)) if args.seal else None
+    seal = seal_from_args(args)
     signatures = load_signatures(args.signatures)
     result = finalize_packet(
         args.packet_dir,
