@@ -13,9 +13,19 @@ import attrs
 import pytest
 
 from consentkit import JurisdictionError, RulesError, render_packet
-from consentkit.models import Address, Client, License, Practice, RuleOverride, RulePolicy
+from consentkit.models import (
+    Address,
+    Client,
+    Compact,
+    CompactPrivilege,
+    License,
+    Practice,
+    RuleOverride,
+    RulePolicy,
+)
 from consentkit.rendering import load_template_set
 from consentkit.rendering._slots import slots_from_rules
+from consentkit.rules import load_jurisdiction
 from consentkit.rules._resolve import resolve_rules
 
 from .conftest import DOC_DATE, NOW
@@ -159,6 +169,48 @@ def test_expired_license_is_refused_and_compact_privilege_is_accepted(
     )
     resolved = resolve_rules(practice, lead, in_alabama, DOC_DATE)
     assert "compact privilege" in resolved.authorization
+
+
+def test_privilege_under_a_compact_the_state_is_not_recorded_in_is_accepted_with_a_warning(
+    practice: Practice, example_clients: dict[str, Client]
+) -> None:
+    lead = practice.clinicians[0]
+    in_alabama = attrs.evolve(
+        example_clients["adult"],
+        session_address=Address(line1="1 A St", city="Mobile", state="AL", postal_code="36602"),
+    )
+    member = resolve_rules(practice, lead, in_alabama, DOC_DATE)  # AL is recorded in the counseling compact
+    assert not [w for w in member.warnings if "as a member of" in w]
+
+    social_worker = attrs.evolve(
+        lead,  # keeps the Mississippi license its home state requires, but none in California
+        compact_privileges=(CompactPrivilege(compact=Compact.SOCIAL_WORK, state="CA", number="SW-CA-1"),),
+    )
+    in_california = located(example_clients["adult"], "CA")
+    resolved = resolve_rules(practice, social_worker, in_california, DOC_DATE)
+    assert resolved.authorization == "social work compact privilege (CA)"
+    [warning] = [w for w in resolved.warnings if "as a member of" in w]
+    assert warning.startswith(
+        "US-CA.licensure does not record California as a member of the social work compact"
+    )
+    assert "confirm the privilege with the compact commission" in warning
+
+    ca_rule = load_jurisdiction("CA").for_topic("licensure")[0]
+    joined = RuleOverride(
+        rule_id="US-CA.licensure",
+        value={
+            "location_rule": "client_location",
+            "compacts": {"psypact": False, "counseling": False, "social_work": True},
+        },
+        reason="California joined the Social Work Licensure Compact (commission list checked)",
+        approved_by="Dana Whitfield",
+        approved_on=date(2026, 11, 1),
+    )
+    assert ca_rule.value.compacts.social_work is False
+    overridden = resolve_rules(
+        attrs.evolve(practice, rule_overrides=(joined,)), social_worker, in_california, DOC_DATE
+    )
+    assert not [w for w in overridden.warnings if "as a member of" in w]
 
 
 def test_conflicting_sources_are_resolved_protectively_and_said(

@@ -79,7 +79,7 @@ def test_federal_baseline() -> None:
     us = load_jurisdiction("US")
     assert set(FEDERAL_REQUIRED_TOPICS) <= us.topics
     assert re.fullmatch(r"\d{4}\.\d{1,2}\.\d+", dataset_version())
-    assert us.dataset_version == dataset_version() == "2026.11.2"
+    assert us.dataset_version == dataset_version() == "2026.11.3"
     hipaa = us.rule("US.record_retention.hipaa_documentation").value
     assert isinstance(hipaa, RecordRetention)
     assert (hipaa.adult_years, hipaa.counted_from) == (6, "creation")
@@ -92,7 +92,7 @@ def test_federal_baseline() -> None:
 def test_the_bundled_data_passes_the_check() -> None:
     report = check_rules(TODAY)
     assert report.ok, [str(finding) for finding in report.errors]
-    assert report.dataset_version == "2026.11.2"
+    assert report.dataset_version == "2026.11.3"
     assert {summary.jurisdiction for summary in report.summaries} == {"US", *JURISDICTIONS}
     total = sum(len(ruleset.rules) for ruleset in load_all().values())
     assert sum(summary.total for summary in report.summaries) == total
@@ -315,6 +315,21 @@ def test_third_review_pass_2026_11_27() -> None:
     assert ga_retention.confidence == "unverified"  # a fill from the psychologists' statute
     assert isinstance(ga_retention.value, RecordRetention) and ga_retention.value.adult_years == 10
     assert ga_retention.conflicts  # the 7-year board rule is recorded against it
+
+
+def test_fourth_review_pass_2026_11_27() -> None:
+    """What the fourth pass changed (dataset 2026.11.3): one rule raised, new texts recorded."""
+    ny_notice = one("NY", "board_notice")
+    assert ny_notice.confidence == "secondary"  # 8 NYCRR §§ 29.1-29.2 read in part: no complaint notice
+    assert isinstance(ny_notice.value, BoardNotice) and not ny_notice.value.required
+    assert any("29.1" in c.cite for c in ny_notice.citations)
+    # Pennsylvania's codified telemedicine chapter (Act 42 of 2024) was read in full: it holds no
+    # consent duty, so the checks from the association summary stay secondary.
+    pa_telehealth = one("PA", "telehealth_consent")
+    assert pa_telehealth.confidence == "secondary"
+    assert any("4801-4805" in c.cite and c.source_type == "statute" for c in pa_telehealth.citations)
+    assert isinstance(pa_telehealth.value, TelehealthConsent)
+    assert set(pa_telehealth.value.per_session_checks) == {"identity", "location"}
 
 
 def test_second_review_pass_2026_11_27() -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 
 from ..errors import JurisdictionError, RulesError
-from ..models import US_STATES, Client, Clinician, Practice, RuleOverride, RulePolicy
+from ..models import US_STATES, Client, Clinician, Compact, Practice, RuleOverride, RulePolicy
 from ._load import _structure, load_jurisdiction
 from ._model import (
     FEDERAL,
@@ -33,8 +33,6 @@ from ._model import (
 )
 
 __all__ = ["AppliedRule", "ResolvedRules", "check_jurisdiction", "resolve_rules"]
-
-_COMPACT_FIELD = {"counseling": "counseling", "psypact": "psypact", "social_work": "social_work"}
 
 
 @attrs.frozen(kw_only=True)
@@ -135,12 +133,18 @@ def check_jurisdiction(practice: Practice, clinician: Clinician, state: str, on:
         JurisdictionError: no license or compact privilege valid on that date covers the state,
             or the practice's own state requires a license there too and the clinician has none.
     """
+    return _authorize(practice, clinician, state, on)[0]
+
+
+def _authorize(practice: Practice, clinician: Clinician, state: str, on: date) -> tuple[str, Compact | None]:
+    """:func:`check_jurisdiction`, also returning the compact whose privilege authorises (None: a license)."""
     state_name = US_STATES.get(state, state)
     licensure = _rule(state, "licensure")
     why = ""
     if licensure is not None and licensure.citations:
         why = f" ({state_name}: licensure follows the client's location; {licensure.citations[0].cite})"
     authorization = ""
+    compact: Compact | None = None
     for lic in clinician.licenses:
         if lic.state == state and _valid_on(lic.expires, on):
             authorization = f"{lic.license_type} license {lic.number} ({state})"
@@ -149,6 +153,7 @@ def check_jurisdiction(practice: Practice, clinician: Clinician, state: str, on:
         for privilege in clinician.compact_privileges:
             if privilege.state == state and _valid_on(privilege.expires, on):
                 authorization = f"{privilege.compact.value.replace('_', ' ')} compact privilege ({state})"
+                compact = privilege.compact
                 break
     if not authorization:
         expired = [lic for lic in clinician.licenses if lic.state == state]
@@ -170,7 +175,26 @@ def check_jurisdiction(practice: Practice, clinician: Clinician, state: str, on:
                     f"{clinician.display_name} ({clinician.id}) practises from {US_STATES[home]}, whose rule "
                     f"requires a license in both locations ({basis}), and holds no valid {home} license"
                 )
-    return authorization
+    return authorization, compact
+
+
+def _membership_warning(state: str, compact: Compact, values: dict[str, TopicValue]) -> str | None:
+    """A warning when the clinician relies on a privilege under a compact the data says ``state`` is not in.
+
+    The privilege itself is issued by the compact's commission, so it is not refused: membership
+    lists move faster than the data (a state may have joined since the rule was last reviewed).
+    """
+    licensure = values.get("licensure")
+    if not isinstance(licensure, Licensure) or getattr(licensure.compacts, compact.value):
+        return None
+    rule = _rule(state, "licensure")
+    rule_id = rule.id if rule is not None else f"US-{state}.licensure"
+    label = compact.value.replace("_", " ")
+    return (
+        f"{rule_id} does not record {US_STATES.get(state, state)} as a member of the {label} compact, "
+        f"but the clinician relies on a {label} compact privilege there; confirm the privilege with the "
+        "compact commission (membership data may be out of date)"
+    )
 
 
 def _rule(jurisdiction: str, topic: Topic) -> Rule | None:
@@ -196,7 +220,7 @@ def resolve_rules(practice: Practice, clinician: Clinician, client: Client, on: 
             error.
     """
     state = client.session_address.state
-    authorization = check_jurisdiction(practice, clinician, state, on)
+    authorization, compact = _authorize(practice, clinician, state, on)
     policy: RulePolicy = practice.rule_policy
     state_rules = load_jurisdiction(state)
     federal_rules = load_jurisdiction(FEDERAL)
@@ -252,6 +276,8 @@ def resolve_rules(practice: Practice, clinician: Clinician, client: Client, on: 
                     f"{rule.id}: sources conflict ({conflict.source} says {conflict.says}); "
                     f"{conflict.resolution}"
                 )
+    if compact is not None and (membership := _membership_warning(state, compact, values)) is not None:
+        warnings.append(membership)
     board = values.get("board_notice")
     if isinstance(board, BoardNotice) and board.required and not board.prescribed_text:
         missing = [b.name for b in board.boards if not (b.phone or b.website or b.address)]
