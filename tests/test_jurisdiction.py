@@ -36,6 +36,8 @@ TOWNS = {
     "CA": ("Sacramento", "95814"),
     "TX": ("Austin", "78701"),
     "AR": ("Little Rock", "72201"),
+    "VA": ("Richmond", "23219"),
+    "MD": ("Annapolis", "21401"),
 }
 
 
@@ -211,6 +213,59 @@ def test_privilege_under_a_compact_the_state_is_not_recorded_in_is_accepted_with
         attrs.evolve(practice, rule_overrides=(joined,)), social_worker, in_california, DOC_DATE
     )
     assert not [w for w in overridden.warnings if "as a member of" in w]
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        (
+            "en-US",
+            "Under Virginia law, a minor of any age may consent to outpatient mental-health counseling",
+        ),
+        (
+            "es-US",
+            "Según la ley de Virginia, un menor de cualquier edad puede dar por su cuenta el consentimiento",
+        ),
+    ],
+)
+def test_a_state_with_no_minimum_age_lets_any_minor_consent(
+    practice: Practice, example_clients: dict[str, Client], locale: str, expected: str
+) -> None:
+    """Va. Code § 54.1-2969(E)(4) sets no minimum age (self_consent_age = 0 in the data)."""
+    lead = practice.clinicians[0]
+    licensed = attrs.evolve(
+        lead,
+        licenses=(
+            *lead.licenses,
+            License(state="VA", license_type="LPC", number="VA-1", expires=date(2028, 1, 1)),
+        ),
+    )
+    resolved = resolve_rules(practice, licensed, located(example_clients["minor"], "VA"), DOC_DATE)
+    assert resolved.minor_self_consent
+    slots = slots_from_rules(resolved, load_template_set(locale))
+    assert slots.minor_self_consent and slots.minor_consent.startswith(expected)
+    assert " 0 " not in slots.minor_consent
+    excluded = "inpatient admission" if locale == "en-US" else "ingreso en un hospital"
+    assert excluded in slots.minor_consent
+
+
+def test_excluded_services_are_in_the_packet_s_language(
+    practice: Practice, example_clients: dict[str, Client]
+) -> None:
+    lead = practice.clinicians[0]
+    licensed = attrs.evolve(
+        lead,
+        licenses=(
+            *lead.licenses,
+            License(state="MD", license_type="LPC", number="MD-1", expires=date(2028, 1, 1)),
+        ),
+    )
+    resolved = resolve_rules(practice, licensed, located(example_clients["minor"], "MD"), DOC_DATE)
+    spanish = slots_from_rules(resolved, load_template_set("es-US")).minor_consent
+    english = slots_from_rules(resolved, load_template_set("en-US")).minor_consent
+    assert "un menor de edad de 12 años o más" in spanish
+    assert "medicamentos recetados (para un menor de 16 años)" in spanish and "prescription" not in spanish
+    assert "It does not cover: prescription medication (for a minor under 16)." in english
 
 
 def test_conflicting_sources_are_resolved_protectively_and_said(

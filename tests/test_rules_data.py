@@ -8,6 +8,7 @@ and named by file, rule id and field.
 from __future__ import annotations
 
 import re
+import tomllib
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -330,6 +331,50 @@ def test_fourth_review_pass_2026_11_27() -> None:
     assert any("4801-4805" in c.cite and c.source_type == "statute" for c in pa_telehealth.citations)
     assert isinstance(pa_telehealth.value, TelehealthConsent)
     assert set(pa_telehealth.value.per_session_checks) == {"identity", "location"}
+
+
+def test_every_excluded_service_in_the_data_has_a_word_in_every_stock_language() -> None:
+    """A minor's excluded services are shown in the packet's language, never as the data's English."""
+    root = Path(__file__).resolve().parents[1] / "templates"
+    items = {
+        (code, item)
+        for code, ruleset in load_all().items()
+        for rule in ruleset.for_topic("minor_consent")
+        if isinstance(rule.value, MinorConsent)
+        for item in rule.value.excludes
+    }
+    assert len(items) > 10
+    for locale in ("en-US", "es-US"):
+        words = tomllib.loads((root / locale / "clauses.toml").read_text(encoding="utf-8"))["vocabulary"]
+        missing = sorted(f"{code}: {item}" for code, item in items if item not in words["excluded_service"])
+        assert missing == [], locale
+
+
+def test_minor_consent_review_of_the_other_states_2026_11_27() -> None:
+    """Values read on the 2026-11-27 review of the 40 states beyond the priority ten."""
+    ages = {code: one(code, "minor_consent").value for code in ("VA", "VT", "MD", "NM", "HI", "SC")}
+    assert {code: v.self_consent_age for code, v in ages.items() if isinstance(v, MinorConsent)} == {
+        "VA": 0,  # Va. Code § 54.1-2969(E)(4): any minor, outpatient
+        "VT": 0,  # 18 V.S.A. § 8350: any minor, no prescription drugs
+        "MD": 12,  # Health-Gen. § 20-104
+        "NM": 14,  # NMSA 32A-6A-15
+        "HI": 14,  # HRS § 577-29
+        "SC": 16,  # S.C. Code § 63-5-340
+    }
+    for code in ages:
+        assert one(code, "minor_consent").confidence == "primary", code
+    # Read in primary text, and a parent or guardian signs.
+    for code in ("AZ", "IN", "KY", "LA", "MO", "NC", "OK", "WY", "MT", "CT", "WI"):
+        rule = one(code, "minor_consent")
+        assert rule.confidence == "primary" and isinstance(rule.value, MinorConsent), code
+        assert rule.value.self_consent_age is None, code
+    assert one("MT", "minor_consent").conflicts  # § 53-21-112 (16+) against § 40-6-702: a parent signs
+    for code, age in (("OR", 14), ("NJ", 16), ("TN", 16), ("AL", 16), ("NE", 18)):  # secondary sources
+        rule = one(code, "minor_consent")
+        assert rule.confidence == "secondary" and isinstance(rule.value, MinorConsent), code
+        assert rule.value.self_consent_age == age, code
+    alabama = one("AL", "minor_consent").value
+    assert isinstance(alabama, MinorConsent) and alabama.age_of_majority == 19
 
 
 def test_second_review_pass_2026_11_27() -> None:

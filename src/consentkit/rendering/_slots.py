@@ -35,6 +35,16 @@ def _clause(templates: TemplateSet, key: str, **values: object) -> str:
     return fill_placeholders(text, values, where=f"rules.{key}", template=templates.locale)
 
 
+def _excluded_service(templates: TemplateSet, item: str) -> str:
+    """The set's word for a service a minor's own consent does not cover (the data's words if none).
+
+    The stock sets hold every item the bundled data uses (a test checks); a practice override may
+    name others, which appear as written.
+    """
+    words = templates.clauses.get("vocabulary", {}).get("excluded_service", {})
+    return str(words.get(item, item))
+
+
 def _minor(resolved: ResolvedRules, templates: TemplateSet, state: str) -> str:
     rule = resolved.minor_consent
     if not resolved.minor_self_consent or rule.self_consent_age is None:
@@ -48,9 +58,10 @@ def _minor(resolved: ResolvedRules, templates: TemplateSet, state: str) -> str:
         limits += _clause(templates, "minor_self_week", n=rule.per_week_cap)
     excludes = ""
     if rule.excludes:
-        excludes = _clause(
-            templates, "minor_self_excludes", items=format_list(list(rule.excludes), templates.locale)
-        )
+        items = [_excluded_service(templates, item) for item in rule.excludes]
+        excludes = _clause(templates, "minor_self_excludes", items=format_list(items, templates.locale))
+    if rule.self_consent_age == 0:  # the law sets no minimum age (e.g. Virginia, Vermont)
+        return _clause(templates, "minor_self_any_age", state=state, limits=limits, excludes=excludes)
     return _clause(
         templates, "minor_self", state=state, age=rule.self_consent_age, limits=limits, excludes=excludes
     )
