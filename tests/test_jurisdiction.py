@@ -25,8 +25,8 @@ from consentkit.models import (
 )
 from consentkit.rendering import load_template_set
 from consentkit.rendering._slots import slots_from_rules
-from consentkit.rules import load_jurisdiction
-from consentkit.rules._resolve import resolve_rules
+from consentkit.rules import Licensure, load_jurisdiction
+from consentkit.rules._resolve import ResolvedRules, resolve_rules
 
 from .conftest import DOC_DATE, NOW
 
@@ -46,6 +46,14 @@ def located(client: Client, state: str) -> Client:
     return attrs.evolve(
         client, session_address=Address(line1="10 Test Street", city=city, state=state, postal_code=zip_code)
     )
+
+
+def resolve_for_minor_in(practice: Practice, minor: Client, state: str) -> ResolvedRules:
+    """The rules for ``minor`` located in ``state``, seen by the lead clinician licensed there too."""
+    lead = practice.clinicians[0]
+    there = License(state=state, license_type="LPC", number=f"{state}-1", expires=date(2028, 1, 1))
+    licensed = attrs.evolve(lead, licenses=(*lead.licenses, there))
+    return resolve_rules(practice, licensed, located(minor, state), DOC_DATE)
 
 
 @pytest.fixture(scope="module")
@@ -208,7 +216,7 @@ def test_privilege_under_a_compact_the_state_is_not_recorded_in_is_accepted_with
         approved_by="Dana Whitfield",
         approved_on=date(2026, 11, 1),
     )
-    assert ca_rule.value.compacts.social_work is False
+    assert isinstance(ca_rule.value, Licensure) and ca_rule.value.compacts.social_work is False
     overridden = resolve_rules(
         attrs.evolve(practice, rule_overrides=(joined,)), social_worker, in_california, DOC_DATE
     )
@@ -232,15 +240,7 @@ def test_a_state_with_no_minimum_age_lets_any_minor_consent(
     practice: Practice, example_clients: dict[str, Client], locale: str, expected: str
 ) -> None:
     """Va. Code § 54.1-2969(E)(4) sets no minimum age (self_consent_age = 0 in the data)."""
-    lead = practice.clinicians[0]
-    licensed = attrs.evolve(
-        lead,
-        licenses=(
-            *lead.licenses,
-            License(state="VA", license_type="LPC", number="VA-1", expires=date(2028, 1, 1)),
-        ),
-    )
-    resolved = resolve_rules(practice, licensed, located(example_clients["minor"], "VA"), DOC_DATE)
+    resolved = resolve_for_minor_in(practice, example_clients["minor"], "VA")
     assert resolved.minor_self_consent
     slots = slots_from_rules(resolved, load_template_set(locale))
     assert slots.minor_self_consent and slots.minor_consent.startswith(expected)
@@ -252,15 +252,7 @@ def test_a_state_with_no_minimum_age_lets_any_minor_consent(
 def test_excluded_services_are_in_the_packet_s_language(
     practice: Practice, example_clients: dict[str, Client]
 ) -> None:
-    lead = practice.clinicians[0]
-    licensed = attrs.evolve(
-        lead,
-        licenses=(
-            *lead.licenses,
-            License(state="MD", license_type="LPC", number="MD-1", expires=date(2028, 1, 1)),
-        ),
-    )
-    resolved = resolve_rules(practice, licensed, located(example_clients["minor"], "MD"), DOC_DATE)
+    resolved = resolve_for_minor_in(practice, example_clients["minor"], "MD")
     spanish = slots_from_rules(resolved, load_template_set("es-US")).minor_consent
     english = slots_from_rules(resolved, load_template_set("en-US")).minor_consent
     assert "un menor de edad de 12 años o más" in spanish
