@@ -38,6 +38,8 @@ TOWNS = {
     "AR": ("Little Rock", "72201"),
     "VA": ("Richmond", "23219"),
     "MD": ("Annapolis", "21401"),
+    "ME": ("Augusta", "04330"),
+    "CO": ("Denver", "80202"),
 }
 
 
@@ -48,21 +50,21 @@ def located(client: Client, state: str) -> Client:
     )
 
 
-def resolve_for_minor_in(practice: Practice, minor: Client, state: str) -> ResolvedRules:
-    """The rules for ``minor`` located in ``state``, seen by the lead clinician licensed there too."""
+def resolve_in(practice: Practice, client: Client, state: str) -> ResolvedRules:
+    """The rules for ``client`` located in ``state``, seen by the lead clinician licensed there too."""
     lead = practice.clinicians[0]
     there = License(state=state, license_type="LPC", number=f"{state}-1", expires=date(2028, 1, 1))
     licensed = attrs.evolve(lead, licenses=(*lead.licenses, there))
-    return resolve_rules(practice, licensed, located(minor, state), DOC_DATE)
+    return resolve_rules(practice, licensed, located(client, state), DOC_DATE)
 
 
 @pytest.fixture(scope="module")
 def multistate(practice: Practice) -> Practice:
-    """The example practice whose first clinician also holds WA, CA and TX licenses."""
+    """The example practice whose first clinician also holds WA, CA, TX and ME licenses."""
     lead = practice.clinicians[0]
     extra = tuple(
         License(state=s, license_type="LPC", number=f"{s}-1", expires=date(2028, 1, 1))
-        for s in ("WA", "CA", "TX")
+        for s in ("WA", "CA", "TX", "ME")
     )
     return attrs.evolve(
         practice, clinicians=(attrs.evolve(lead, licenses=lead.licenses + extra), *practice.clinicians[1:])
@@ -87,6 +89,7 @@ def rendered(
         "minor-WA": located(example_clients["minor"], "WA"),
         "adult-CA": located(example_clients["adult"], "CA"),
         "adult-TX": located(example_clients["adult"], "TX"),
+        "adult-ME": located(example_clients["adult"], "ME"),
     }
     folders = {}
     for name, client in cases.items():
@@ -150,6 +153,50 @@ def test_texas_adult_gets_the_council_notice(rendered: dict[str, Path]) -> None:
     assert "Under Texas law" in text and "may warn that person" in text  # permissive duty to warn
     mississippi = text_of(rendered["minor-MS"] / "packet.pdf")
     assert "Executive Council" not in mississippi and "Board of Behavioral Sciences" not in mississippi
+
+
+@pytest.mark.libreoffice
+def test_maine_adult_gets_the_prescribed_bill_of_rights_line_by_line(rendered: dict[str, Path]) -> None:
+    """02-514 C.M.R. ch. 8-B § 1 prescribes the wording; its lines stay lines in the PDF."""
+    raw = subprocess.run(
+        ["pdftotext", str(rendered["adult-ME"] / "packet.pdf"), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert "Clients have the right-" in raw  # pdftotext joins the line after a trailing hyphen
+    assert "\n- To examine a counselor's licensing credentials;\n- To obtain a copy of the Code" in raw
+    assert "\nComplaint Coordinator\n" in raw and "Tel: (207) 624-8660" in raw
+    manifest = json.loads((rendered["adult-ME"] / "manifest.json").read_text())
+    assert any(n.startswith("US-ME.board_notice: sources conflict") for n in manifest["rules"]["notes"])
+
+
+def test_several_boards_are_named_in_one_sentence(
+    practice: Practice, example_clients: dict[str, Client]
+) -> None:
+    """C.R.S. § 12-245-216(1)(c): Colorado's disclosure names the regulating board (one of four)."""
+    resolved = resolve_in(practice, example_clients["adult"], "CO")
+    for locale, lead in (
+        (
+            "en-US",
+            "You may file a complaint about a licensed professional with the board that licenses them: ",
+        ),
+        (
+            "es-US",
+            "Puede presentar una queja sobre un profesional con licencia ante la junta que le otorgó "
+            "la licencia: ",
+        ),
+    ):
+        text = slots_from_rules(resolved, load_template_set(locale)).board_notice
+        assert text.startswith(lead) and text.count(lead) == 1, locale
+        for board in (
+            "Licensed Professional Counselor",
+            "Social Work",
+            "Marriage and Family Therapist",
+            "Psychologist",
+        ):
+            assert text.count(f"Colorado State Board of {board}") == 1, (locale, board)
+        assert text.count("303-894-7800") == 4
 
 
 def test_clinician_without_license_or_privilege_is_refused(
@@ -240,7 +287,7 @@ def test_a_state_with_no_minimum_age_lets_any_minor_consent(
     practice: Practice, example_clients: dict[str, Client], locale: str, expected: str
 ) -> None:
     """Va. Code § 54.1-2969(E)(4) sets no minimum age (self_consent_age = 0 in the data)."""
-    resolved = resolve_for_minor_in(practice, example_clients["minor"], "VA")
+    resolved = resolve_in(practice, example_clients["minor"], "VA")
     assert resolved.minor_self_consent
     slots = slots_from_rules(resolved, load_template_set(locale))
     assert slots.minor_self_consent and slots.minor_consent.startswith(expected)
@@ -252,7 +299,7 @@ def test_a_state_with_no_minimum_age_lets_any_minor_consent(
 def test_excluded_services_are_in_the_packet_s_language(
     practice: Practice, example_clients: dict[str, Client]
 ) -> None:
-    resolved = resolve_for_minor_in(practice, example_clients["minor"], "MD")
+    resolved = resolve_in(practice, example_clients["minor"], "MD")
     spanish = slots_from_rules(resolved, load_template_set("es-US")).minor_consent
     english = slots_from_rules(resolved, load_template_set("en-US")).minor_consent
     assert "un menor de edad de 12 años o más" in spanish

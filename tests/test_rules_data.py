@@ -155,7 +155,7 @@ def test_conservative_defaults_where_nothing_was_verified() -> None:
             elif isinstance(value, Licensure):
                 assert value.location_rule == "both_locations", rule.id
             if not rule.citations:
-                assert "conservative default" in rule.notes, rule.id
+                assert "conservative default" in rule.notes.lower(), rule.id
 
 
 def test_duty_to_warn_is_classified_for_every_state() -> None:
@@ -375,6 +375,26 @@ def test_minor_consent_review_of_the_other_states_2026_11_27() -> None:
         assert rule.value.self_consent_age == age, code
     alabama = one("AL", "minor_consent").value
     assert isinstance(alabama, MinorConsent) and alabama.age_of_majority == 19
+
+
+def test_board_notice_review_of_the_other_states_2026_11_27() -> None:
+    """Board-complaint notices newly found required on the 2026-11-27 review (they change packets)."""
+    for code in ("CO", "OR", "ME", "NC", "MN", "ID"):
+        rule = one(code, "board_notice")
+        assert isinstance(rule.value, BoardNotice) and rule.value.required and rule.value.boards, code
+    assert {code: one(code, "board_notice").confidence for code in ("CO", "OR", "ME", "NC", "MN", "ID")} == {
+        "CO": "primary",  # C.R.S. § 12-245-216(1)(c)
+        "OR": "primary",  # ORS 675.755
+        "ME": "primary",  # 02-514 C.M.R. ch. 8-B § 1
+        "NC": "secondary",  # 21 NCAC 53 .0204, read without an address to cite
+        "MN": "secondary",  # § 148F.165 (drug counselors) read; LPC/MFT versions only quoted
+        "ID": "secondary",  # IDAPA 24.15.01.200.03, cut off mid-item
+    }
+    maine = one("ME", "board_notice").value
+    assert isinstance(maine, BoardNotice) and maine.prescribed_text
+    assert maine.prescribed_text.startswith("Clients have the right-")
+    colorado = one("CO", "board_notice")
+    assert any("12-245-216" in c.cite for c in colorado.citations)
 
 
 def test_second_review_pass_2026_11_27() -> None:

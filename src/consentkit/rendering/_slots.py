@@ -67,6 +67,17 @@ def _minor(resolved: ResolvedRules, templates: TemplateSet, state: str) -> str:
     )
 
 
+def _boards(board: BoardNotice, templates: TemplateSet) -> str:
+    """One sentence naming the board (or, where several license the professions, each board)."""
+    named = []
+    for entry in board.boards:
+        contact = ", ".join(x for x in (entry.phone, entry.website, entry.address) if x)
+        named.append(f"{entry.name} ({contact})" if contact else entry.name)
+    if len(named) == 1:
+        return _clause(templates, "board_generic", board=named[0], contact="")
+    return _clause(templates, "board_several", boards="; ".join(named))  # entries hold commas
+
+
 def _retention(
     values: Mapping[str, object], federal: Mapping[str, object], templates: TemplateSet, majority: int
 ) -> str:
@@ -107,21 +118,7 @@ def slots_from_rules(resolved: ResolvedRules, templates: TemplateSet) -> RuleSlo
     board = values.get("board_notice")
     board_text = ""
     if isinstance(board, BoardNotice) and board.required:
-        if board.prescribed_text:
-            board_text = board.prescribed_text
-        else:
-            parts = []
-            for entry in board.boards:
-                contact = ", ".join(x for x in (entry.phone, entry.website, entry.address) if x)
-                parts.append(
-                    _clause(
-                        templates,
-                        "board_generic",
-                        board=entry.name,
-                        contact=f" ({contact})" if contact else "",
-                    )
-                )
-            board_text = " ".join(parts)
+        board_text = board.prescribed_text or _boards(board, templates)
     recording = values.get("recording")
     consent = recording.consent if isinstance(recording, Recording) else "all_party"
     recording_text = _clause(templates, f"recording_{consent}", state=state)
