@@ -40,6 +40,8 @@ TOWNS = {
     "MD": ("Annapolis", "21401"),
     "ME": ("Augusta", "04330"),
     "CO": ("Denver", "80202"),
+    "OR": ("Salem", "97301"),
+    "MN": ("Saint Paul", "55101"),
 }
 
 
@@ -305,6 +307,37 @@ def test_excluded_services_are_in_the_packet_s_language(
     assert "un menor de edad de 12 años o más" in spanish
     assert "medicamentos recetados (para un menor de 16 años)" in spanish and "prescription" not in spanish
     assert "It does not cover: prescription medication (for a minor under 16)." in english
+
+
+@pytest.mark.parametrize(
+    ("state", "locale", "expected"),
+    [
+        (
+            "OR",
+            "en-US",
+            "We keep your records for at least 7 years after your last service. The same period applies to "
+            "the records of a client who is a minor.",
+        ),
+        (
+            "OR",
+            "es-US",
+            "El mismo plazo se aplica al expediente de un cliente menor de edad.",
+        ),
+        (
+            "MN",
+            "en-US",
+            "We keep your records for at least 8 years after your last service. For a client who is a minor, "
+            "we keep records until at least 8 years after the client turns 18, if that is later.",
+        ),
+    ],
+)
+def test_retention_promise_follows_the_state_and_never_prints_reviewers_notes(
+    practice: Practice, example_clients: dict[str, Client], state: str, locale: str, expected: str
+) -> None:
+    resolved = resolve_in(practice, example_clients["minor"], state)
+    text = slots_from_rules(resolved, load_template_set(locale)).retention
+    assert expected in text
+    assert "text read" not in text and "§" not in text  # the rule's minor_rule is for reviewers
 
 
 def test_conflicting_sources_are_resolved_protectively_and_said(

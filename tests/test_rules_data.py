@@ -397,6 +397,27 @@ def test_board_notice_review_of_the_other_states_2026_11_27() -> None:
     assert any("12-245-216" in c.cite for c in colorado.citations)
 
 
+def test_record_retention_review_of_the_other_states_2026_11_27() -> None:
+    """Retention periods read on the 2026-11-27 review (they change what packets promise)."""
+    periods = {}
+    for code in ("MN", "NV", "OR", "ME", "VT", "NJ", "NH", "OK"):
+        rule = one(code, "record_retention")
+        assert rule.confidence == "primary" and isinstance(rule.value, RecordRetention), code
+        value = rule.value
+        periods[code] = (value.adult_years, value.minor_years_past_majority, value.counted_from)
+    assert periods == {
+        "MN": (8, 8, "last_service"),  # Minn. R. 7200.4750 (psychologists; counselors' 7 is a conflict)
+        "NV": (5, 5, "creation"),  # NRS 629.051
+        "OR": (7, None, "last_service"),  # OAR 833-075-0070
+        "ME": (7, 7, "last_service"),  # 02-416 C.M.R. ch. 17, § 2 (social workers) over 8-A § 5 (5 years)
+        "VT": (7, None, "termination"),  # 3 V.S.A. § 129a(a)(9)
+        "NJ": (7, 7, "termination"),
+        "NH": (7, 7, "termination"),
+        "OK": (7, None, "termination"),
+    }
+    assert one("MN", "record_retention").conflicts and one("ME", "record_retention").conflicts
+
+
 def test_second_review_pass_2026_11_27() -> None:
     """Values newly read in primary text on the second review pass (see the dataset CHANGELOG)."""
     # Washington: Volk v. DeMeerleer (2016) duty to protect; WAC 246-809-710(1)(k) DOH contact details

@@ -98,8 +98,10 @@ def _retention(
                 years=state_rule.minor_years_past_majority,
                 majority=majority,
             )
-        elif state_rule.minor_rule:
-            text += _clause(templates, "retention_minor_rule", rule=state_rule.minor_rule)
+        else:
+            # The law read sets no separate period for minors (the rule's minor_rule says so, for
+            # the people who review the data); the client is told the same period applies.
+            text += _clause(templates, "retention_minor_same")
     return text
 
 
