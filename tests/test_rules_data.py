@@ -375,6 +375,7 @@ def test_minor_consent_review_of_the_other_states_2026_11_27() -> None:
         assert rule.value.self_consent_age == age, code
     alabama = one("AL", "minor_consent").value
     assert isinstance(alabama, MinorConsent) and alabama.age_of_majority == 19
+    assert "self_consent_age=0 (any minor)" in describe_value(one("VA", "minor_consent").value)
 
 
 def test_board_notice_review_of_the_other_states_2026_11_27() -> None:

@@ -605,6 +605,8 @@ def describe_value(value: TopicValue) -> str:
     'consent=all_party'
     >>> describe_value(MinorConsent(age_of_majority=18, self_consent_age=14, excludes=("medication",)))
     'age_of_majority=18; self_consent_age=14; excludes=medication'
+    >>> describe_value(MinorConsent(age_of_majority=18, self_consent_age=0))
+    'age_of_majority=18; self_consent_age=0 (any minor)'
     """
     parts: list[str] = []
     for attribute in attrs.fields(type(value)):
@@ -612,7 +614,10 @@ def describe_value(value: TopicValue) -> str:
         if item is None or item == ():
             continue
         name = "from" if attribute.name == "counted_from" else attribute.name
-        parts.append(f"{name}={_describe_item(item)}")
+        shown = _describe_item(item)
+        if attribute.name == "self_consent_age" and item == 0:
+            shown = "0 (any minor)"
+        parts.append(f"{name}={shown}")
     return "; ".join(parts)
 
 
