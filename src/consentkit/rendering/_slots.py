@@ -72,10 +72,11 @@ def _boards(board: BoardNotice, templates: TemplateSet) -> str:
     named = []
     for entry in board.boards:
         contact = ", ".join(x for x in (entry.phone, entry.website, entry.address) if x)
-        named.append(f"{entry.name} ({contact})" if contact else entry.name)
+        named.append((entry.name, f" ({contact})" if contact else ""))
     if len(named) == 1:
-        return _clause(templates, "board_generic", board=named[0], contact="")
-    return _clause(templates, "board_several", boards="; ".join(named))  # entries hold commas
+        return _clause(templates, "board_generic", board=named[0][0], contact=named[0][1])
+    listed = "; ".join(name + contact for name, contact in named)  # "; ": the contacts hold commas
+    return _clause(templates, "board_several", boards=listed)
 
 
 def _retention(

@@ -187,13 +187,11 @@ def _membership_warning(state: str, compact: Compact, values: dict[str, TopicVal
     licensure = values.get("licensure")
     if not isinstance(licensure, Licensure) or getattr(licensure.compacts, compact.value):
         return None
-    rule = _rule(state, "licensure")
-    rule_id = rule.id if rule is not None else f"US-{state}.licensure"
     label = compact.value.replace("_", " ")
     return (
-        f"{rule_id} does not record {US_STATES.get(state, state)} as a member of the {label} compact, "
-        f"but the clinician relies on a {label} compact privilege there; confirm the privilege with the "
-        "compact commission (membership data may be out of date)"
+        f"US-{state}.licensure does not record {US_STATES.get(state, state)} as a member of the {label} "
+        f"compact, but the clinician relies on a {label} compact privilege there; confirm the privilege "
+        "with the compact commission (membership data may be out of date)"
     )
 
 
