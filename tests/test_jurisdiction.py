@@ -42,6 +42,8 @@ TOWNS = {
     "CO": ("Denver", "80202"),
     "OR": ("Salem", "97301"),
     "MN": ("Saint Paul", "55101"),
+    "VT": ("Montpelier", "05602"),
+    "AL": ("Montgomery", "36104"),
 }
 
 
@@ -338,6 +340,26 @@ def test_retention_promise_follows_the_state_and_never_prints_reviewers_notes(
     text = slots_from_rules(resolved, load_template_set(locale)).retention
     assert expected in text
     assert "text read" not in text and "§" not in text  # the rule's minor_rule is for reviewers
+
+
+def test_telehealth_rules_of_the_other_states_reach_the_packet(
+    practice: Practice, example_clients: dict[str, Client]
+) -> None:
+    """AL's MFT rule 536-X-8-.10: identity and location every session; VT § 9361(c)(1): oral or written."""
+    template = load_template_set("en-US")
+    alabama = slots_from_rules(resolve_in(practice, example_clients["adult"], "AL"), template).notices
+    vermont = slots_from_rules(resolve_in(practice, example_clients["adult"], "VT"), template).notices
+    mississippi = slots_from_rules(resolve_in(practice, example_clients["adult"], "MS"), template).notices
+    per_session = _first_words(template.clauses["rules"]["per_session_checks"])
+    verbal = _first_words(template.clauses["rules"]["consent_verbal"])
+    assert any(n.startswith(per_session) for n in alabama) and not any(n.startswith(verbal) for n in alabama)
+    assert any(n.startswith(verbal) for n in vermont) and not any(n.startswith(per_session) for n in vermont)
+    assert not any(n.startswith((verbal, per_session)) for n in mississippi)
+
+
+def _first_words(clause: str) -> str:
+    """A clause's text before its first placeholder."""
+    return clause.split("{", 1)[0]
 
 
 def test_conflicting_sources_are_resolved_protectively_and_said(

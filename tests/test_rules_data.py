@@ -419,6 +419,17 @@ def test_record_retention_review_of_the_other_states_2026_11_27() -> None:
     assert one("MN", "record_retention").conflicts and one("ME", "record_retention").conflicts
 
 
+def test_telehealth_consent_review_of_the_other_states_2026_11_27() -> None:
+    vermont, alabama, connecticut = (one(code, "telehealth_consent") for code in ("VT", "AL", "CT"))
+    assert vermont.confidence == alabama.confidence == connecticut.confidence == "primary"
+    assert isinstance(vermont.value, TelehealthConsent)
+    assert (vermont.value.form, vermont.value.documented) == ("either", True)  # 18 V.S.A. § 9361(c)(1)
+    assert isinstance(alabama.value, TelehealthConsent)
+    assert set(alabama.value.per_session_checks) == {"identity", "location"}  # Ala. Admin. Code 536-X-8-.10
+    assert isinstance(connecticut.value, TelehealthConsent)
+    assert (connecticut.value.form, connecticut.value.documented) == ("not_specified", True)  # § 19a-906
+
+
 def test_second_review_pass_2026_11_27() -> None:
     """Values newly read in primary text on the second review pass (see the dataset CHANGELOG)."""
     # Washington: Volk v. DeMeerleer (2016) duty to protect; WAC 246-809-710(1)(k) DOH contact details
