@@ -54,10 +54,10 @@ def located(client: Client, state: str) -> Client:
     )
 
 
-def resolve_in(practice: Practice, client: Client, state: str) -> ResolvedRules:
+def resolve_in(practice: Practice, client: Client, state: str, *, license_type: str = "LPC") -> ResolvedRules:
     """The rules for ``client`` located in ``state``, seen by the lead clinician licensed there too."""
     lead = practice.clinicians[0]
-    there = License(state=state, license_type="LPC", number=f"{state}-1", expires=date(2028, 1, 1))
+    there = License(state=state, license_type=license_type, number=f"{state}-1", expires=date(2028, 1, 1))
     licensed = attrs.evolve(lead, licenses=(*lead.licenses, there))
     return resolve_rules(practice, licensed, located(client, state), DOC_DATE)
 
@@ -115,7 +115,10 @@ def test_minor_in_mississippi_needs_the_guardian(rendered: dict[str, Path]) -> N
     assert "guardian-1" in places(folder)["informed_consent"]
     assert "guardian-1" in places(folder)["telehealth_consent"]
     text = text_of(folder / "packet.pdf")
-    assert "Under Mississippi law, a client under 18 needs the consent of a parent or legal guardian" in text
+    assert (
+        "Under Mississippi law, most people under 18 need a parent or guardian to agree to counseling."
+        in text
+    )
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["rules"]["guardian_required"] is True
     assert manifest["rules"]["minor_self_consent"] is False
@@ -124,14 +127,20 @@ def test_minor_in_mississippi_needs_the_guardian(rendered: dict[str, Path]) -> N
 @pytest.mark.libreoffice
 def test_minor_in_washington_may_consent_alone(rendered: dict[str, Path]) -> None:
     folder = rendered["minor-WA"]
-    assert "guardian-1" not in places(folder)["informed_consent"]
-    assert "guardian-1" not in places(folder)["telehealth_consent"]
-    assert "client" in places(folder)["informed_consent"]
+    # The minor signs every document alone: no guardian signs the fees policy, the emergency plan or
+    # the e-signature consent either (they did before, whenever a guardian was on file).
+    for document, keys in places(folder).items():
+        assert not any(k.startswith("guardian") for k in keys), document
+        assert "client" in keys, document
     text = text_of(folder / "packet.pdf")
     assert (
-        "Under Washington law, a minor aged 13 or older may consent to outpatient mental-health counseling"
+        "Under Washington law, a minor who is 13 or older may consent to this counseling on their own."
         in text
     )
+    # RCW 70.02.265: what a parent is told; no parent is made responsible for paying.
+    assert "will not share information about this counseling with a parent on their own" in text
+    assert "the parent or guardian who signs this policy is responsible" not in text
+    assert "We will not send a bill to a parent or guardian" in text
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["rules"]["minor_self_consent"] is True
     assert "US-WA.minor_consent" in {r["id"] for r in manifest["rules"]["applied"]}
@@ -145,16 +154,17 @@ def test_california_adult_gets_the_board_notice_text(rendered: dict[str, Path]) 
         "within the scope of practice of professional clinical counselors."
     ) in text
     assert "(916) 574-7830" in text
-    assert (
-        "California requires the consent of everyone in a private conversation before it is recorded" in text
-    )
+    assert "Under California law, you may not record a private talk unless everyone in it agrees." in text
 
 
 @pytest.mark.libreoffice
 def test_texas_adult_gets_the_council_notice(rendered: dict[str, Path]) -> None:
     text = text_of(rendered["adult-TX"] / "packet.pdf")
     assert "Texas Behavioral Health Executive Council" in text
-    assert "Under Texas law" in text and "may warn that person" in text  # permissive duty to warn
+    # § 611.004(a)(2): medical or law enforcement personnel only; the threatened person is not listed.
+    assert "Under Texas law, your clinician may share information" in text
+    assert "medical or law enforcement staff" in text and "does not list the person at risk" in text
+    assert "may warn that person" not in text
     mississippi = text_of(rendered["minor-MS"] / "packet.pdf")
     assert "Executive Council" not in mississippi and "Board of Behavioral Sciences" not in mississippi
 
@@ -175,32 +185,79 @@ def test_maine_adult_gets_the_prescribed_bill_of_rights_line_by_line(rendered: d
     assert any(n.startswith("US-ME.board_notice: sources conflict") for n in manifest["rules"]["notes"])
 
 
-def test_several_boards_are_named_in_one_sentence(
+@pytest.mark.parametrize(
+    ("license_type", "board"),
+    [
+        ("LPC", "Licensed Professional Counselor"),
+        ("Licensed Clinical Social Worker", "Social Work"),
+        ("LMFT", "Marriage and Family Therapist"),
+        ("Licensed Psychologist", "Psychologist"),
+    ],
+)
+def test_the_board_notice_names_the_board_of_the_clinician_s_profession(
+    practice: Practice, example_clients: dict[str, Client], license_type: str, board: str
+) -> None:
+    """C.R.S. § 12-245-216(1)(c): the notice names the licensee's own board (it named all four)."""
+    resolved = resolve_in(practice, example_clients["adult"], "CO", license_type=license_type)
+    for locale in ("en-US", "es-US"):
+        text = slots_from_rules(resolved, load_template_set(locale)).board_notice
+        assert text.count("Colorado State Board of") == 1, locale
+        assert f"Colorado State Board of {board}" in text, locale
+        # § 12-245-216(1)(c), (d)(III): the two statements, in the packet's language
+        statement = "Sexual intimacy is never okay" if locale == "en-US" else "La intimidad sexual nunca"
+        assert statement in text, locale
+    assert not [w for w in resolved.warnings if "board_notice" in w]
+
+
+def test_a_profession_the_notice_has_no_board_for_names_none_and_says_so(
     practice: Practice, example_clients: dict[str, Client]
 ) -> None:
-    """C.R.S. § 12-245-216(1)(c): Colorado's disclosure names the regulating board (one of four)."""
-    resolved = resolve_in(practice, example_clients["adult"], "CO")
-    for locale, lead in (
-        (
-            "en-US",
-            "You may file a complaint about a licensed professional with the board that licenses them: ",
-        ),
-        (
-            "es-US",
-            "Puede presentar una queja sobre un profesional con licencia ante la junta que le otorgó "
-            "la licencia: ",
-        ),
-    ):
-        text = slots_from_rules(resolved, load_template_set(locale)).board_notice
-        assert text.startswith(lead) and text.count(lead) == 1, locale
-        for board in (
-            "Licensed Professional Counselor",
-            "Social Work",
-            "Marriage and Family Therapist",
-            "Psychologist",
-        ):
-            assert text.count(f"Colorado State Board of {board}") == 1, (locale, board)
-        assert text.count("303-894-7800") == 4
+    """WAC 246-809-710 reaches counselors, MFTs and social workers; a psychologist's packet names no board."""
+    resolved = resolve_in(practice, example_clients["adult"], "WA", license_type="Psychologist")
+    assert resolved.boards == ()
+    assert slots_from_rules(resolved, load_template_set("en-US")).board_notice == ""
+    assert any("no notice for the psychologist profession" in w for w in resolved.warnings)
+    unknown = resolve_in(practice, example_clients["adult"], "CO", license_type="Therapist")
+    assert len(unknown.boards) == 4
+    assert any("could not be told from the license type" in w for w in unknown.warnings)
+
+
+@pytest.mark.parametrize(
+    ("license_type", "expected", "missing"),
+    [
+        ("LPCC", "scope of practice of professional clinical counselors", []),
+        ("LMFT", "Board of Behavioral Sciences", ["prescribed statement"]),
+        ("LCSW", "Board of Behavioral Sciences", ["prescribed statement"]),
+        ("Psychologist", "Board of Psychology", ["prescribed statement"]),
+    ],
+)
+def test_california_notice_follows_the_clinician_s_license(
+    practice: Practice,
+    example_clients: dict[str, Client],
+    license_type: str,
+    expected: str,
+    missing: list[str],
+) -> None:
+    """B&P §§ 4980.32, 4996.75, 4999.71, 2936: each profession has its own notice (all got the LPCC text)."""
+    resolved = resolve_in(practice, example_clients["adult"], "CA", license_type=license_type)
+    text = slots_from_rules(resolved, load_template_set("en-US")).board_notice
+    assert expected in text
+    if license_type != "LPCC":
+        assert "professional clinical counselors" not in text
+    said = [w for w in resolved.warnings if w.startswith("US-CA.board_notice")]
+    assert [m for m in missing if any(m in w for w in said)] == missing and len(said) == len(missing)
+
+
+def test_texas_notice_reports_its_missing_elements_and_fails_under_a_strict_policy(
+    practice: Practice, example_clients: dict[str, Client]
+) -> None:
+    """22 TAC § 884.31(b): the Council's telephone number and prescribed statement are not in the data."""
+    resolved = resolve_in(practice, example_clients["adult"], "TX")
+    said = [w for w in resolved.warnings if w.startswith("US-TX.board_notice")]
+    assert any("telephone number" in w for w in said) and any("prescribed statement" in w for w in said)
+    strict = attrs.evolve(practice, rule_policy=RulePolicy(incomplete_notice_is_error=True))
+    with pytest.raises(RulesError, match=r"US-TX\.board_notice: .*telephone number"):
+        resolve_in(strict, example_clients["adult"], "TX")
 
 
 def test_clinician_without_license_or_privilege_is_refused(
@@ -279,7 +336,7 @@ def test_privilege_under_a_compact_the_state_is_not_recorded_in_is_accepted_with
     [
         (
             "en-US",
-            "Under Virginia law, a minor of any age may consent to outpatient mental-health counseling",
+            "Under Virginia law, a minor of any age may consent to this counseling on their own.",
         ),
         (
             "es-US",
@@ -296,7 +353,7 @@ def test_a_state_with_no_minimum_age_lets_any_minor_consent(
     slots = slots_from_rules(resolved, load_template_set(locale))
     assert slots.minor_self_consent and slots.minor_consent.startswith(expected)
     assert " 0 " not in slots.minor_consent
-    excluded = "inpatient admission" if locale == "en-US" else "ingreso en un hospital"
+    excluded = "admission to a hospital" if locale == "en-US" else "el ingreso en un hospital"
     assert excluded in slots.minor_consent
 
 
@@ -306,9 +363,9 @@ def test_excluded_services_are_in_the_packet_s_language(
     resolved = resolve_in(practice, example_clients["minor"], "MD")
     spanish = slots_from_rules(resolved, load_template_set("es-US")).minor_consent
     english = slots_from_rules(resolved, load_template_set("en-US")).minor_consent
-    assert "un menor de edad de 12 años o más" in spanish
+    assert "un menor de 12 años o más" in spanish
     assert "medicamentos recetados (para un menor de 16 años)" in spanish and "prescription" not in spanish
-    assert "It does not cover: prescription medication (for a minor under 16)." in english
+    assert "It does not cover: prescription medicine (for a minor under 16)." in english
 
 
 @pytest.mark.parametrize(
@@ -328,8 +385,8 @@ def test_excluded_services_are_in_the_packet_s_language(
         (
             "MN",
             "en-US",
-            "We keep your records for at least 8 years after your last service. For a client who is a minor, "
-            "we keep records until at least 8 years after the client turns 18, if that is later.",
+            "We keep your records for at least 8 years after your last service. For a minor, we keep them "
+            "until at least 8 years after the client turns 18, if that is later.",
         ),
     ],
 )
@@ -362,14 +419,19 @@ def _first_words(clause: str) -> str:
     return clause.split("{", 1)[0]
 
 
-def test_conflicting_sources_are_resolved_protectively_and_said(
+def test_mississippi_duty_to_warn_says_may_as_the_statute_does(
     practice: Practice, example_clients: dict[str, Client]
 ) -> None:
+    """Miss. Code Ann. § 41-21-97(1)(e) "may communicate the threat only to" (packets said "must")."""
     resolved = resolve_rules(practice, practice.clinicians[0], example_clients["adult"], DOC_DATE)
     notes = [n for n in resolved.notes if n.startswith("US-MS.duty_to_warn")]
-    assert notes and "more protective" in " ".join(notes)
-    slots = slots_from_rules(resolved, load_template_set("en-US"))
-    assert "must take steps to protect" in slots.duty_to_warn
+    assert notes and "not adopted" in " ".join(notes)  # the secondary table's "mandatory" is recorded
+    for locale, may, must in (
+        ("en-US", "may tell only", "must"),
+        ("es-US", "puede avisar solamente", "debe"),
+    ):
+        duty = slots_from_rules(resolved, load_template_set(locale)).duty_to_warn
+        assert may in duty and must not in duty.split(), locale
 
 
 def test_practice_override_is_applied_and_recorded(
@@ -434,12 +496,12 @@ def test_rules_cli_show_and_check(tmp_path: Path) -> None:
     assert shown.returncode == 0
     rows = json.loads(shown.stdout)
     assert any(r["id"] == "US-CA.board_notice" and "4999.71" in r["citations"] for r in rows)
-    checked = cli("rules", "check", "--today", "2026-11-27", "--quiet")
+    checked = cli("rules", "check", "--today", "2026-12-04", "--quiet")
     assert checked.returncode == 0, checked.stdout
     assert "rules check ok" in checked.stdout
     source = (Path(__file__).resolve().parents[1] / "src/consentkit/rules/data/MS.toml").read_text()
     broken = tmp_path / "MS.toml"
     broken.write_text(source.replace('last_reviewed = "2026-11-27"', 'last_reviewed = ""', 1))
-    failed = cli("rules", "check", "--today", "2026-11-27", "--quiet", str(broken))
+    failed = cli("rules", "check", "--today", "2026-12-04", "--quiet", str(broken))
     assert failed.returncode == 1 and "error:" in failed.stdout
     assert cli("rules", "show", "ZZ").returncode == 1

@@ -101,11 +101,20 @@ def test_a_changed_template_fires_template_changed(
 def test_a_rule_override_that_changes_a_clause_fires_rule_changed(
     manifest: dict[str, Any], practice: Practice, minor: Client
 ) -> None:
-    changed = attrs.evolve(practice, rule_overrides=(override("US-MS.recording", {"consent": "all_party"}),))
+    longer = {"adult_years": 10, "minor_years_past_majority": 10, "from": "termination"}
+    changed = attrs.evolve(practice, rule_overrides=(override("US-MS.record_retention", longer),))
     decision = reconsent_check(manifest, changed, minor, on=DOC_DATE)
     assert decision.codes == ("rule_changed",)
-    assert [r.subject for r in decision.reasons] == ["recording"]
-    assert "US-MS.recording" in decision.reasons[0].message
+    assert [r.subject for r in decision.reasons] == ["retention"]
+    assert "US-MS.record_retention" in decision.reasons[0].message
+
+
+def test_an_override_that_leaves_the_packet_s_words_unchanged_needs_no_reconsent(
+    manifest: dict[str, Any], practice: Practice, minor: Client
+) -> None:
+    """An overridden rule is the practice's policy: the recording clause stays the neutral sentence."""
+    changed = attrs.evolve(practice, rule_overrides=(override("US-MS.recording", {"consent": "all_party"}),))
+    assert reconsent_check(manifest, changed, minor, on=DOC_DATE).codes == ()
 
 
 def test_a_new_state_fires_location_state_changed(
@@ -136,11 +145,16 @@ def test_reaching_the_self_consent_age_fires(
     manifest: dict[str, Any], practice: Practice, minor: Client
 ) -> None:
     # A practice override gives Mississippi a self-consent age of 16; the client was 15 when signing.
+    # (An overridden rule is worded as the practice's policy, not as Mississippi law, so the minor
+    # consent clause reads differently too: rule_changed comes with it.)
     rule = override("US-MS.minor_consent", {"age_of_majority": 18, "self_consent_age": 16})
     changed = attrs.evolve(steady(practice), rule_overrides=(rule,))
-    assert reconsent_check(manifest, changed, minor, on=date(2027, 5, 19)).reasons == ()
+    assert (
+        "reached_self_consent_age"
+        not in reconsent_check(manifest, changed, minor, on=date(2027, 5, 19)).codes
+    )
     decision = reconsent_check(manifest, changed, minor, on=date(2027, 5, 20))
-    assert decision.codes == ("reached_self_consent_age",)
+    assert "reached_self_consent_age" in decision.codes
 
 
 def test_the_renewal_period_passing_fires_renewal_due(

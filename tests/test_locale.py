@@ -212,7 +212,7 @@ def test_translated_clauses_hold_every_english_key(locale: str) -> None:
 @pytest.mark.parametrize("locale", TRANSLATIONS)
 def test_translated_vocabulary_is_translated(locale: str) -> None:
     english, translated = _clauses(SOURCE)["vocabulary"], _clauses(locale)["vocabulary"]
-    same_in_both = {"911", "988", "individual", "{name} ({zone})"}
+    same_in_both = {"911", "988", "individual", "{name} ({zone})", "Medicaid", "Medicare", "TRICARE"}
     untranslated = [
         f"{group}.{key}"
         for group, words in english.items()
@@ -541,10 +541,13 @@ def english_template_text() -> set[str]:
     clauses = _clauses(SOURCE)
     for group in clauses["vocabulary"].values():
         found.update(w for w in group.values() if re.search(r"[A-Za-z]{3}", w))
-    for section in ("defaults", "rules"):
+    for section in ("defaults", "rules", "practice", "law"):
         for text in clauses.get(section, {}).values():
-            found.update(_fragments(text))
-    found -= {"individual"}  # the same word in Spanish
+            if isinstance(text, str):
+                found.update(_fragments(text))
+            else:  # [law.<group>."<rule id>"] tables of sentences written for one rule
+                found.update(f for entry in text.values() for f in _fragments(entry["text"]))
+    found -= {"individual", "Medicaid", "Medicare", "TRICARE"}  # the same words in Spanish
     return found
 
 
@@ -556,7 +559,8 @@ def test_the_english_sample_reaches_every_kind_of_text() -> None:
         "Late cancellation (less than",  # a table cell
         "Parent or legal guardian",  # a signature label and a vocabulary word
         "988 Suicide and Crisis Lifeline (call or text)",  # vocabulary
-        "Do not record any session unless everyone present has agreed in writing.",  # a clause
+        "In some states, it is a crime to record a private talk unless everyone in it agrees.",  # a clause
+        "Your clinician may tell only that person or the police.",  # a law sentence written for one rule
     ]:
         assert sample in english, sample
 
@@ -594,7 +598,7 @@ def test_spanish_packet_has_no_english_template_text(spanish_packets: dict[str, 
     left = sorted(s for s in english_template_text() if re.search(rf"(?<!\w){re.escape(s)}(?!\w)", text))
     assert left == []
     assert not re.search(r"\bPage \d+ of \d+\b", text)
-    assert "ck-sig-client" in text
+    assert "ck-sig" not in text  # the anchors are read, then removed
 
 
 @pytest.mark.libreoffice
@@ -618,8 +622,8 @@ def test_spanish_manifest_records_the_language_and_the_unreviewed_translation(
         assert manifest["template_set"]["translation_reviewed_by"] == ""
         assert UNREVIEWED in manifest["warnings"]
         places = {p for d in manifest["documents"] for p in d["signature_places"]}
-        text = text_of(folder / "packet.pdf")
-        assert all(f"ck-sig-{p}" in text for p in places)
+        recorded = {a["key"] for d in manifest["documents"] for a in d["signature_anchors"]}
+        assert recorded == places and "ck-sig" not in text_of(folder / "packet.pdf")
         if name != "public_wifi":  # the public Wi-Fi paragraph makes the plan two pages in English too
             plan = next(d for d in manifest["documents"] if d["id"] == "emergency_plan")
             assert plan["pages"] == 1, name

@@ -9,6 +9,7 @@ import stat
 import subprocess
 from pathlib import Path
 
+import pdfplumber
 import pikepdf
 import pytest
 
@@ -88,9 +89,25 @@ def test_signature_places_match_the_signers(rendered_examples: dict[str, Path]) 
         manifest = json.loads((folder / "manifest.json").read_text())
         places = {p for d in manifest["documents"] for p in d["signature_places"]}
         assert places == expected[name]
-        text = text_of(folder / "packet.pdf")
-        for place in places:
-            assert f"ck-sig-{place}" in text
+        # The anchors were read and removed: no PDF a person receives keeps their text, and the
+        # manifest records each place once, on a page of its document, just above its signature line.
+        for pdf in [folder / "packet.pdf", *(folder / d["pdf"] for d in manifest["documents"])]:
+            assert "ck-sig" not in text_of(pdf), pdf.name
+        with pdfplumber.open(folder / "packet.pdf") as packet:
+            for document in manifest["documents"]:
+                first, last = document["packet_pages"]
+                recorded = [a["key"] for a in document["signature_anchors"]]
+                assert sorted(recorded) == sorted(document["signature_places"]), document["id"]
+                for anchor in document["signature_anchors"]:
+                    assert first <= anchor["page"] <= last, (document["id"], anchor)
+                    page = packet.pages[anchor["page"] - 1]
+                    top = page.height - anchor["y"]
+                    assert any(
+                        e["orientation"] == "h"
+                        and top - 1 <= e["top"] <= top + 10
+                        and e["x0"] - 3 <= anchor["x"]
+                        for e in page.edges
+                    ), (document["id"], anchor)
 
 
 def test_manifest_hashes_match_the_files(rendered_examples: dict[str, Path]) -> None:

@@ -1,6 +1,7 @@
 """The bundled state rule data and its loader and checker.
 
-The data tests assert what was verified in primary text on 2026-11-27 (see docs/state-rules.md);
+The data tests assert what was verified in primary text on 2026-11-27 and 2026-12-04 (see
+docs/state-rules.md and the dataset CHANGELOG);
 the schema tests write broken files to a temporary folder and check that each problem is caught
 and named by file, rule id and field.
 """
@@ -43,7 +44,8 @@ from consentkit.rules import (
 )
 from consentkit.rules._load import parse_ruleset
 
-TODAY = date(2026, 11, 27)
+TODAY = date(2026, 12, 4)
+FIRST_REVIEW = date(2026, 11, 27)
 VERIFIED_STATES = ("MS", "CA", "TX", "NY", "FL", "OH", "PA", "IL", "WA", "GA")
 
 
@@ -80,7 +82,7 @@ def test_federal_baseline() -> None:
     us = load_jurisdiction("US")
     assert set(FEDERAL_REQUIRED_TOPICS) <= us.topics
     assert re.fullmatch(r"\d{4}\.\d{1,2}\.\d+", dataset_version())
-    assert us.dataset_version == dataset_version() == "2026.11.3"
+    assert us.dataset_version == dataset_version() == "2026.12.0"
     hipaa = us.rule("US.record_retention.hipaa_documentation").value
     assert isinstance(hipaa, RecordRetention)
     assert (hipaa.adult_years, hipaa.counted_from) == (6, "creation")
@@ -93,7 +95,7 @@ def test_federal_baseline() -> None:
 def test_the_bundled_data_passes_the_check() -> None:
     report = check_rules(TODAY)
     assert report.ok, [str(finding) for finding in report.errors]
-    assert report.dataset_version == "2026.11.3"
+    assert report.dataset_version == "2026.12.0"
     assert {summary.jurisdiction for summary in report.summaries} == {"US", *JURISDICTIONS}
     total = sum(len(ruleset.rules) for ruleset in load_all().values())
     assert sum(summary.total for summary in report.summaries) == total
@@ -127,10 +129,10 @@ def test_every_sourced_rule_has_a_citation_and_primary_rules_cite_primary_text()
                 assert rule.citations, rule.id
             if rule.confidence == "primary":
                 assert any(c.source_type != "secondary" for c in rule.citations), rule.id
-            assert rule.last_reviewed == TODAY
+            assert FIRST_REVIEW <= rule.last_reviewed <= TODAY, rule.id
             for citation in rule.citations:
                 assert citation.url.startswith(("https://", "http://"))
-                assert citation.retrieved_on in (None, TODAY)
+                assert citation.retrieved_on is None or citation.retrieved_on <= rule.last_reviewed
 
 
 def test_unknown_effective_dates_are_explained() -> None:
@@ -182,9 +184,13 @@ def test_mississippi() -> None:
     assert (minor.value.age_of_majority, minor.value.self_consent_age) == (18, None)
     assert minor.pending  # HB 1100 / HB 1155
     duty = one("MS", "duty_to_warn")
-    assert duty.value == DutyToWarn(kind="mandatory", basis="statute")
+    # § 41-21-97(1)(e): the professional "may communicate the threat only to" the listed people. The
+    # value was "mandatory" (a secondary table's reading) until 2026-12-04; packets said "must".
+    assert duty.value == DutyToWarn(kind="permissive", basis="statute")
+    assert duty.states_law and not duty.protective_choice
+    assert "may communicate the threat only to" in duty.notes
     assert duty.effective_date == date(2023, 7, 1)
-    assert any("may communicate" in conflict.says for conflict in duty.conflicts)
+    assert all("not adopted" in conflict.resolution for conflict in duty.conflicts)
     assert any("41-21-97" in citation.cite for citation in duty.citations)
     training = one("MS", "telehealth_training")
     assert training.value == TelehealthTraining(hours=9, profession="LPC (Licensed Professional Counselor)")
@@ -210,14 +216,20 @@ def test_california() -> None:
     assert isinstance(retention, RecordRetention)
     assert (retention.adult_years, retention.minor_years_past_majority) == (7, 7)
     notice = one("CA", "board_notice").value
-    assert isinstance(notice, BoardNotice) and notice.required
-    assert notice.boards[0].name == "Board of Behavioral Sciences"
+    assert isinstance(notice, BoardNotice) and notice.required and notice.elements == ("statement",)
+    # One entry per profession's wording; only the LPCC text (§ 4999.71) has been read.
+    lpcc = notice.boards_for("counselor")
+    assert [b.name for b in lpcc] == ["Board of Behavioral Sciences"]
     # The statute's wording; its illegible hyperlink is filled with the board's own site, read at bbs.ca.gov.
-    assert notice.prescribed_text is not None
-    assert notice.prescribed_text.startswith(
-        "The Board of Behavioral Sciences receives and responds to complaints"
-    )
-    assert "www.bbs.ca.gov" in notice.prescribed_text and "(916) 574-7830" in notice.prescribed_text
+    text = lpcc[0].prescribed_text
+    assert text is not None and text.startswith("The Board of Behavioral Sciences receives and responds")
+    assert "professional clinical counselors" in text
+    assert "www.bbs.ca.gov" in text and "(916) 574-7830" in text
+    for profession in ("mft", "social_worker", "psychologist"):
+        (entry,) = notice.boards_for(profession)
+        assert entry.prescribed_text is None, profession  # §§ 4980.32, 4996.75, 2936 not read
+        assert notice.missing((entry,)) == [(entry, "statement")], profession
+    assert notice.boards_for("psychologist")[0].name == "Board of Psychology"
     assert all(c.source_type != "secondary" for c in one("CA", "board_notice").citations)
 
 
@@ -226,10 +238,13 @@ def test_texas() -> None:
     assert notice.confidence == "primary"
     assert isinstance(notice.value, BoardNotice) and notice.value.required
     assert notice.value.boards[0].name == "Texas Behavioral Health Executive Council"
-    assert notice.value.prescribed_text is None  # the statement is an attached graphic, not read
     council = notice.value.boards[0]
+    assert council.prescribed_text is None  # the statement is an attached graphic, not read
     assert council.address == "1801 Congress Ave, Ste. 7.300, Austin, Texas 78701"  # BHEC open-records page
     assert council.phone is None  # not read on an official page
+    # 22 TAC § 884.31(b): name, mailing address, telephone number and a prescribed statement.
+    assert notice.value.elements == ("name", "address", "phone", "statement")
+    assert [element for _, element in notice.value.missing((council,))] == ["phone", "statement"]
     recording = one("TX", "recording")
     assert recording.confidence == "primary"  # § 16.02(c)(4) read in a copy of the code (third review pass)
     assert recording.value.consent == "one_party"
@@ -250,7 +265,10 @@ def test_new_york() -> None:
     retention = one("NY", "record_retention").value
     assert isinstance(retention, RecordRetention) and retention.adult_years == 6
     assert one("NY", "recording").value == Recording(consent="one_party")
-    assert one("NY", "duty_to_warn").conflicts
+    duty = one("NY", "duty_to_warn")
+    # Mental Hyg. Law § 9.46 is a report to the county director, not a warning (2026-12-04).
+    assert duty.value == DutyToWarn(kind="mandatory", basis="statute", action="report")
+    assert duty.conflicts and "director of community services" in duty.notes
 
 
 def test_florida() -> None:
@@ -369,9 +387,13 @@ def test_minor_consent_review_of_the_other_states_2026_11_27() -> None:
         assert rule.confidence == "primary" and isinstance(rule.value, MinorConsent), code
         assert rule.value.self_consent_age is None, code
     assert one("MT", "minor_consent").conflicts  # § 53-21-112 (16+) against § 40-6-702: a parent signs
-    for code, age in (("OR", 14), ("NJ", 16), ("TN", 16), ("AL", 16), ("NE", 18)):  # secondary sources
+    for code, age in (("NJ", 16), ("TN", 16), ("AL", 16)):  # secondary sources
         rule = one(code, "minor_consent")
         assert rule.confidence == "secondary" and isinstance(rule.value, MinorConsent), code
+        assert rule.value.self_consent_age == age, code
+    for code, age in (("OR", 14), ("NE", 18)):  # raised to primary on 2026-12-04 (ORS 109.675, § 43-2101)
+        rule = one(code, "minor_consent")
+        assert rule.confidence == "primary" and isinstance(rule.value, MinorConsent), code
         assert rule.value.self_consent_age == age, code
     alabama = one("AL", "minor_consent").value
     assert isinstance(alabama, MinorConsent) and alabama.age_of_majority == 19
@@ -392,8 +414,9 @@ def test_board_notice_review_of_the_other_states_2026_11_27() -> None:
         "ID": "secondary",  # IDAPA 24.15.01.200.03, cut off mid-item
     }
     maine = one("ME", "board_notice").value
-    assert isinstance(maine, BoardNotice) and maine.prescribed_text
-    assert maine.prescribed_text.startswith("Clients have the right-")
+    assert isinstance(maine, BoardNotice)
+    (board,) = maine.boards_for("counselor")
+    assert board.prescribed_text and board.prescribed_text.startswith("Clients have the right-")
     colorado = one("CO", "board_notice")
     assert any("12-245-216" in c.cite for c in colorado.citations)
 
@@ -440,8 +463,9 @@ def test_second_review_pass_2026_11_27() -> None:
     wa_notice = one("WA", "board_notice")
     assert wa_notice.confidence == "primary"
     assert isinstance(wa_notice.value, BoardNotice) and wa_notice.value.required
-    assert wa_notice.value.prescribed_text is None
     doh = wa_notice.value.boards[0]
+    assert doh.prescribed_text is None
+    assert not wa_notice.value.boards_for("psychologist")  # WAC 246-809 covers LMHCs, MFTs, social workers
     assert doh.name.startswith("Washington State Department of Health")
     assert doh.phone == "360-236-4700"
     assert doh.address == (
@@ -515,7 +539,7 @@ def test_format_rule_table() -> None:
     assert all(len(row) == len(RULE_TABLE_HEADER) for row in rows)
     minor = next(row for row in rows if row[0] == "US-OH.minor_consent")
     assert "self_consent_age=14; session_cap=6; day_cap=30" in minor[2]
-    assert minor[3] == "primary" and "5122.04" in minor[4] and minor[5] == "2026-11-27"
+    assert minor[3] == "primary" and "5122.04" in minor[4] and minor[5] == "2026-12-04"
     retention = next(row for row in rows if row[1] == "record_retention")
     assert retention[3] == "unverified" and "5122-27-02" in retention[4]  # cited for comparison only
     ms_rows = format_rule_table(load_jurisdiction("MS"))

@@ -44,13 +44,18 @@ pytestmark = pytest.mark.libreoffice
 CLIENT_IDS = ["C-1001", "C-1002", "C-1003", "C-1004"]
 
 
-def anchors_in(packet: Path) -> dict[tuple[int, str], dict[str, Any]]:
-    """Every ``ck-sig-`` anchor of the reviewed packet, read independently with pdfplumber."""
+def anchors_in(packet: Path, manifest: dict[str, Any]) -> dict[tuple[int, str], dict[str, Any]]:
+    """Every signature place the manifest records, as pdfplumber-style boxes on the reviewed packet.
+
+    The anchor text itself is gone from the PDF (read and removed at rendering); test_render_e2e
+    checks independently that each recorded place sits just above its signature line.
+    """
     found = {}
     with pdfplumber.open(packet) as pdf:
-        for number, page in enumerate(pdf.pages, start=1):
-            for match in page.search(r"ck-sig-[a-z_]+(?:-\d+)?"):
-                found[(number, match["text"][len("ck-sig-") :])] = match
+        for document in manifest["documents"]:
+            for anchor in document["signature_anchors"]:
+                height = pdf.pages[anchor["page"] - 1].height
+                found[(anchor["page"], anchor["key"])] = {"x0": anchor["x"], "bottom": height - anchor["y"]}
     return found
 
 
@@ -117,7 +122,7 @@ def test_every_signature_lands_at_its_place_in_every_stock_template(
     sealed_examples: dict[str, Finalized], client_id: str
 ) -> None:
     item = sealed_examples[client_id]
-    anchors = anchors_in(item.folder / "packet.pdf")
+    anchors = anchors_in(item.folder / "packet.pdf", item.manifest)
     signers = {s["key"]: s for s in item.audit["signers"]}
     # The caption is in the packet's language ("Firmado electrónicamente por" for C-1004).
     signed_by = load_template_set(item.manifest["locale"]).text("stamp", "signed_by")

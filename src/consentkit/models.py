@@ -29,6 +29,7 @@ __all__ = [
     "Compact",
     "CompactPrivilege",
     "Connection",
+    "Coverage",
     "Device",
     "EmergencyContact",
     "FailurePlan",
@@ -36,6 +37,7 @@ __all__ = [
     "FieldValueError",
     "Guardian",
     "License",
+    "LocalResources",
     "Money",
     "Participant",
     "Phone",
@@ -43,6 +45,7 @@ __all__ = [
     "Population",
     "Practice",
     "PracticeText",
+    "Profession",
     "RuleOverride",
     "RulePolicy",
     "ServiceType",
@@ -371,6 +374,11 @@ class Address:
 # --- practice ---------------------------------------------------------------------------------
 
 
+def _optional_text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (not isinstance(value, str) or not value):
+        raise FieldValueError(attribute.name, "must be non-empty text")
+
+
 class Compact(enum.Enum):
     """Interstate licensure compacts."""
 
@@ -383,14 +391,43 @@ def _to_compact(value: object) -> object:
     return _to_enum(Compact, value)
 
 
+class Profession(enum.Enum):
+    """The licensed professions whose boards and rules the state rule data distinguishes."""
+
+    COUNSELOR = "counselor"
+    MFT = "mft"
+    SOCIAL_WORKER = "social_worker"
+    PSYCHOLOGIST = "psychologist"
+
+
+def _to_optional_profession(value: object) -> object:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return _to_enum(Profession, value)
+
+
+def _is_optional_profession(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, Profession):
+        allowed = ", ".join(p.value for p in Profession)
+        raise FieldValueError(attribute.name, f"must be one of: {allowed}")
+
+
 @frozen(kw_only=True)
 class License:
-    """A state license held by a clinician."""
+    """A state license held by a clinician.
+
+    ``profession`` says which profession the license is for; when it is left out, consentkit
+    tells it from ``license_type`` (``LPC``, ``LMFT``, ``LCSW``, ``Psychologist`` ...) where it
+    can, to choose the licensing board named in the packet.
+    """
 
     state: str = field(converter=_state_code, validator=_valid_state)
     license_type: str = field(converter=_strip, validator=_non_empty)
     number: str = field(converter=_strip, validator=_non_empty)
     expires: date = field(converter=_to_date, validator=_is_date)
+    profession: Profession | None = field(
+        default=None, converter=_to_optional_profession, validator=_is_optional_profession
+    )
 
 
 @frozen(kw_only=True)
@@ -446,6 +483,31 @@ class Platform:
     baa_in_place: bool = field(converter=_to_bool, validator=_is_bool)
 
 
+class Coverage(enum.Enum):
+    """How a client's care is paid for, as far as the fee policy needs to know."""
+
+    MEDICAID = "medicaid"
+    CHIP = "chip"
+    MEDICARE = "medicare"
+    TRICARE = "tricare"
+    WORKERS_COMP = "workers_comp"
+    COMMERCIAL = "commercial"
+    SELF_PAY = "self_pay"
+
+
+def _coverages(value: object) -> object:
+    items = _to_tuple(value)
+    if isinstance(items, tuple):
+        return tuple(_to_enum(Coverage, item) for item in items)
+    return items
+
+
+def _are_coverages(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, tuple) or not all(isinstance(item, Coverage) for item in value):
+        allowed = ", ".join(c.value for c in Coverage)
+        raise FieldValueError(attribute.name, f"must be a list of: {allowed}")
+
+
 @frozen(kw_only=True)
 class Fees:
     """Fees and the cancellation policy."""
@@ -456,6 +518,15 @@ class Fees:
     no_show: Money = field(converter=_to_money, validator=_is_money)
     cancellation_notice_hours: int = field(converter=_to_int, validator=_non_negative_int)
     accepts_insurance: bool = field(default=False, converter=_to_bool, validator=_is_bool)
+    exempt_coverage: tuple[Coverage, ...] = field(
+        default=(Coverage.MEDICAID, Coverage.CHIP, Coverage.TRICARE, Coverage.WORKERS_COMP),
+        converter=_coverages,
+        validator=_are_coverages,
+    )
+    """Clients with any of these coverages are never charged the late-cancellation or no-show
+    fee: Medicaid forbids it (42 C.F.R. § 447.15, payment in full; state Medicaid rules such as
+    Ohio Adm. Code 5160-1-13.1), and for the others the library takes the conservative choice.
+    Medicare allows the charge only when everyone pays the same amount (see docs/file-formats.md)."""
 
     def __attrs_post_init__(self) -> None:
         currencies = {
@@ -469,14 +540,22 @@ class Fees:
 class FailurePlan:
     """What happens when the video connection fails."""
 
-    reconnect_by: str = field(default="the clinician", converter=_strip, validator=_non_empty)
+    reconnect_by: str | None = field(default=None, converter=_optional_str, validator=_optional_text)
+    """Who reconnects (default: the template set's words for "your clinician")."""
     wait_minutes: int = field(default=5, converter=_to_int, validator=_non_negative_int)
     phone_fallback: Phone = field(converter=_to_phone, validator=_is_phone)
-    lost_time: str = field(
-        default="If we cannot reconnect, we will schedule a make-up session at no extra charge.",
-        converter=_strip,
-        validator=_non_empty,
-    )
+    lost_time: str | None = field(default=None, converter=_optional_str, validator=_optional_text)
+    """How time lost to technology failures is handled (default: the template set's sentence)."""
+
+
+@frozen(kw_only=True)
+class RecordsSystem:
+    """What the practice attests about where client records are kept. Packets say only what is
+    attested here (an encrypted system, a business associate agreement)."""
+
+    name: str | None = field(default=None, converter=_optional_str, validator=_plain_text)
+    encrypted: bool = field(default=False, converter=_to_bool, validator=_is_bool)
+    baa_in_place: bool = field(default=False, converter=_to_bool, validator=_is_bool)
 
 
 class Population(enum.Enum):
@@ -505,11 +584,6 @@ def _populations(value: object) -> object:
     if isinstance(items, tuple):
         return tuple(_to_enum(Population, item) for item in items)
     return items
-
-
-def _optional_text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None and (not isinstance(value, str) or not value):
-        raise FieldValueError(attribute.name, "must be non-empty text")
 
 
 @frozen(kw_only=True)
@@ -565,6 +639,9 @@ class RulePolicy:
     max_age_days: int = field(default=365, converter=_to_int, validator=_non_negative_int)
     stale_is_error: bool = field(default=False, converter=_to_bool, validator=_is_bool)
     unverified_is_error: bool = field(default=False, converter=_to_bool, validator=_is_bool)
+    incomplete_notice_is_error: bool = field(default=False, converter=_to_bool, validator=_is_bool)
+    """A required licensing-board notice missing an element the law asks for (the board's phone, a
+    prescribed statement) is an error instead of a warning."""
 
 
 @frozen(kw_only=True)
@@ -584,34 +661,33 @@ class Practice:
     fees: Fees
     populations: tuple[Population, ...] = field(converter=_populations)
     failure_plan: FailurePlan
-    response_time: str = field(default="within one business day", converter=_strip, validator=_non_empty)
-    recording_policy: str = field(
-        default=(
-            "We do not record sessions. You agree not to record sessions without the written "
-            "permission of everyone present."
-        ),
-        converter=_strip,
-        validator=_non_empty,
-    )
-    emergency_procedures: str = field(
-        default=(
-            "If you are in danger or having a medical or psychiatric emergency, call 911 or go to the "
-            "nearest emergency room. For a mental-health crisis, call or text 988."
-        ),
-        converter=_strip,
-        validator=_non_empty,
-    )
-    records_location: str = field(
-        default="in an encrypted electronic health record system covered by a business associate agreement",
-        converter=_strip,
-        validator=_non_empty,
-    )
+    response_time: str | None = field(default=None, converter=_optional_str, validator=_optional_text)
+    """When the practice usually replies ("within one business day"); default: the template set's."""
+    recording_policy: str | None = field(default=None, converter=_optional_str, validator=_optional_text)
+    """The practice's recording policy; default: the template set's (nobody records without everyone's
+    written permission)."""
+    emergency_procedures: str | None = field(default=None, converter=_optional_str, validator=_optional_text)
+    """Extra emergency steps of the practice's own, printed after the stock emergency plan."""
+    records_location: str | None = field(default=None, converter=_optional_str, validator=_optional_text)
+    """Where records are kept, in the practice's words; default: built from ``records_system``."""
+    records_system: RecordsSystem = field(factory=RecordsSystem)
+    federal_financial_assistance: bool = field(default=False, converter=_to_bool, validator=_is_bool)
+    """The practice receives federal financial assistance (e.g. it bills Medicaid): language help is
+    then free of charge (45 C.F.R. § 92.201(b)) and the packet says so."""
+    translation_fallback: str = field(default="error", converter=_strip)
+    """What to do when a packet's language lacks one of the practice's own sentences: ``error``
+    (the default) or ``default_language`` (print the practice's default-language sentence and warn)."""
     rule_overrides: tuple[RuleOverride, ...] = field(default=(), converter=_to_tuple)
     rule_policy: RulePolicy = field(factory=RulePolicy)
     consent_renewal_days: int = field(default=365, converter=_to_int, validator=_non_negative_int)
     texts: dict[str, PracticeText] = field(factory=dict)
     """The practice's sentences in other languages, by language tag (``es-US``)."""
     """Clients re-consent after this many days (0: never by age of the consent alone)."""
+
+    @translation_fallback.validator
+    def _check_fallback(self, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value not in ("error", "default_language"):
+            raise FieldValueError(attribute.name, "must be error or default_language")
 
     @clinicians.validator
     def _check_clinicians(self, attribute: attrs.Attribute[Any], value: tuple[Clinician, ...]) -> None:
@@ -639,16 +715,24 @@ class Practice:
             if not isinstance(text, PracticeText) or not _LANGUAGE.match(str(language)):
                 raise FieldValueError("texts", f"{language!r}: expected a language tag with a table of texts")
 
-    def text(self, name: str, language: str) -> str:
-        """The practice sentence ``name`` (e.g. ``response_time``) in ``language`` if the practice
-        wrote one, else its default text."""
+    def own_text(self, name: str) -> str | None:
+        """The practice sentence ``name`` (e.g. ``response_time``) as its file writes it, in its
+        ``default_language``; ``None`` when the file leaves it out."""
+        source: object = self.failure_plan if name in ("reconnect_by", "lost_time") else self
+        value = getattr(source, name)
+        return str(value) if value else None
+
+    def text(self, name: str, language: str) -> str | None:
+        """The practice sentence ``name`` in ``language``: from ``texts`` for that language, else
+        the file's own sentence when ``language`` is the practice's default language, else ``None``
+        (the packet then uses its template set's sentence, or reports the missing translation)."""
         local = self.texts.get(language)
         value = getattr(local, name, None) if local is not None else None
         if value:
             return str(value)
-        if name in ("reconnect_by", "lost_time"):
-            return str(getattr(self.failure_plan, name))
-        return str(getattr(self, name))
+        if language == self.default_language:
+            return self.own_text(name)
+        return None
 
     def clinician(self, clinician_id: str | None) -> Clinician:
         """The clinician with this id, or the first clinician when ``clinician_id`` is None.
@@ -733,6 +817,40 @@ class Guardian:
 
 
 @frozen(kw_only=True)
+class LocalResources:
+    """Emergency resources near the client's session address.
+
+    A 911 call placed by a clinician in another place reaches the clinician's own dispatch centre,
+    not the client's, so the emergency plan needs a number that reaches help where the client is.
+    """
+
+    dispatch_name: str | None = field(default=None, converter=_optional_str, validator=_plain_text)
+    """The emergency dispatch centre or police department for the session address."""
+    dispatch_phone: Phone | None = field(
+        default=None, converter=_to_optional_phone, validator=_is_optional_phone
+    )
+    """A ten-digit number that reaches that dispatch centre (or the local police non-emergency line)."""
+    emergency_room: str | None = field(default=None, converter=_optional_str, validator=_plain_text)
+    """The nearest hospital emergency room: name and address."""
+    crisis_line_name: str | None = field(default=None, converter=_optional_str, validator=_plain_text)
+    """A local crisis line (a county mobile crisis team, say)."""
+    crisis_line_phone: Phone | None = field(
+        default=None, converter=_to_optional_phone, validator=_is_optional_phone
+    )
+
+    def missing(self) -> tuple[str, ...]:
+        """The resources not on file: ``dispatch``, ``emergency_room``, ``crisis_line``."""
+        absent = []
+        if self.dispatch_phone is None:
+            absent.append("dispatch")
+        if self.emergency_room is None:
+            absent.append("emergency_room")
+        if self.crisis_line_phone is None:
+            absent.append("crisis_line")
+        return tuple(absent)
+
+
+@frozen(kw_only=True)
 class Client:
     """A client to be seen by video.
 
@@ -761,6 +879,15 @@ class Client:
     participants: tuple[Participant, ...] = field(default=(), converter=_to_tuple)
     guardians: tuple[Guardian, ...] = field(default=(), converter=_to_tuple)
     clinician_id: str | None = field(default=None, converter=_optional_str, validator=_plain_text)
+    guardian_pays: bool = field(default=False, converter=_to_bool, validator=_is_bool)
+    """A parent or guardian on file pays for a minor who consents to counseling alone: the first
+    guardian then signs the fees policy (and the e-signature consent) as the person responsible for
+    payment. A minor whose guardian consents always has the guardian sign the fees policy."""
+    coverage: tuple[Coverage, ...] = field(default=(), converter=_coverages, validator=_are_coverages)
+    """How the client's care is paid for (``medicaid``, ``medicare`` ...): a coverage the practice's
+    ``fees.exempt_coverage`` lists means no late-cancellation or no-show fee."""
+    local_resources: LocalResources = field(factory=LocalResources)
+    """Emergency resources near the session address, printed in the emergency plan."""
 
     def __attrs_post_init__(self) -> None:
         if self.service_type is ServiceType.INDIVIDUAL and self.participants:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import tempfile
 import uuid
@@ -19,13 +20,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
+import pikepdf
 
 from . import __version__
 from ._files import DIR_MODE, replace_dir, sha256_file, sync_folder, write_private
 from .assemble import merge_documents
 from .errors import InputError, OutputExistsError, PacketError
 from .models import Client, Practice
-from .rendering import RenderedDocument, RuleSlots, TemplateSet, build_context, load_template_set, render_docx
+from .pdf.markers import Marker, strip_markers
+from .rendering import (
+    ANCHOR_PREFIX,
+    RenderedDocument,
+    RuleSlots,
+    TemplateSet,
+    build_context,
+    load_template_set,
+    render_docx,
+)
 from .rendering._slots import slots_from_rules
 from .rendering._templates import available_locales
 from .rules._resolve import ResolvedRules, resolve_rules
@@ -195,10 +206,19 @@ def stage_packet(
         except ValueError as exc:
             raise InputError("no clinician of the practice has this id", field="clinician_id") from exc
         resolved = resolve_rules(practice, clinician, client, on)
-        rules = slots_from_rules(resolved, template_set)
-        rules_record = resolved.to_record()
         warnings.extend(resolved.warnings)
-    context = build_context(practice, client, templates=template_set, on=on, packet_id=packet_id, rules=rules)
+        rules = slots_from_rules(resolved, template_set, warnings=warnings)
+        rules_record = resolved.to_record()
+    context = build_context(
+        practice, client, templates=template_set, on=on, packet_id=packet_id, rules=rules, warnings=warnings
+    )
+    missing = client.local_resources.missing()
+    if missing:
+        fields = ", ".join(f"local_resources.{_RESOURCE_FIELD[m]}" for m in missing)
+        warnings.append(
+            "the emergency plan has no local emergency resources for the session address "
+            f"({fields}): a clinician's 911 call reaches the clinician's own dispatch centre"
+        )
     clauses = context["rules"]
     packet_title = context["_packet"]["title"]
     signer_keys = {s["key"] for s in context["signers"]}
@@ -209,11 +229,19 @@ def stage_packet(
     batches = [(template_set, templates, context, False)]
     if include_english and template_set.locale != "en-US":
         english = load_template_set("en-US")
-        english_rules = slots_from_rules(resolved, english) if resolved is not None else rules
+        english_rules = (
+            slots_from_rules(resolved, english, warnings=warnings) if resolved is not None else rules
+        )
         if english_rules is None:
             english_rules = RuleSlots.defaults(client.session_address.state, english)
         english_context = build_context(
-            practice, client, templates=english, on=on, packet_id=packet_id, rules=english_rules
+            practice,
+            client,
+            templates=english,
+            on=on,
+            packet_id=packet_id,
+            rules=english_rules,
+            warnings=warnings,
         )
         chosen_ids = {t.id for t in templates}
         batches.append((english, [t for t in english.templates if t.id in chosen_ids], english_context, True))
@@ -278,14 +306,14 @@ def stage_packet(
         "rules": rules_record,
         "clauses": clauses,
         "documents": documents,
-        "warnings": warnings,
+        "warnings": list(dict.fromkeys(warnings)),
     }
     return StagedPacket(
         out_dir=out_dir,
         staging=staging,
         docx_paths=tuple(docx_paths),
         manifest=manifest,
-        warnings=tuple(warnings),
+        warnings=tuple(dict.fromkeys(warnings)),
     )
 
 
@@ -302,19 +330,24 @@ def finish_packet(staged: StagedPacket, pdf_paths: Sequence[Path]) -> RenderResu
     try:
         manifest = dict(staged.manifest)
         documents = [dict(d) for d in manifest["documents"]]
+        places = [_take_anchors(pdf, document) for document, pdf in zip(documents, pdf_paths, strict=True)]
         packet_bytes, counts = merge_documents(
             pdf_paths,
             title=str(manifest.get("title") or manifest["packet_id"]),
             subject=str(manifest["practice_name"]),
         )
         first_page = 1
-        for document, pdf, pages in zip(documents, pdf_paths, counts, strict=True):
+        for document, pdf, pages, markers in zip(documents, pdf_paths, counts, places, strict=True):
             document.update(
                 {
                     "pdf": pdf.name,
                     "pdf_sha256": sha256_file(pdf),
                     "pages": pages,
                     "packet_pages": [first_page, first_page + pages - 1],
+                    "signature_anchors": [
+                        {"key": m.text[len(ANCHOR_PREFIX) :], "page": first_page + m.page, "x": m.x, "y": m.y}
+                        for m in markers
+                    ],
                 }
             )
             first_page += pages
@@ -334,6 +367,40 @@ def finish_packet(staged: StagedPacket, pdf_paths: Sequence[Path]) -> RenderResu
     finally:
         staged.discard()
     return RenderResult(out_dir=staged.out_dir, manifest=manifest, warnings=staged.warnings)
+
+
+#: The client-file field behind each missing local resource.
+_RESOURCE_FIELD = {
+    "dispatch": "dispatch_phone",
+    "emergency_room": "emergency_room",
+    "crisis_line": "crisis_line_phone",
+}
+
+_ANCHOR = re.compile(re.escape(ANCHOR_PREFIX) + r"(?:client|clinician|co_client-\d+|guardian-\d+)")
+
+
+def _take_anchors(pdf: Path, document: Mapping[str, Any]) -> list[Marker]:
+    """Read where each signature place of a converted document is, and remove the anchor text.
+
+    The anchors are invisible text in the DOCX so that LibreOffice places them exactly; no PDF a
+    person receives may keep them (they would be copied, extracted and read aloud).
+
+    Raises:
+        PacketError: a signature place is missing from the PDF or appears twice.
+    """
+    try:
+        with pikepdf.open(pdf, allow_overwriting_input=True) as doc:
+            markers = strip_markers(doc, _ANCHOR)
+            if markers:
+                doc.save(pdf)
+    except (pikepdf.PdfError, OSError, ValueError) as exc:
+        raise PacketError(f"{pdf.name}: not a readable PDF ({exc})") from exc
+    found = [m.text[len(ANCHOR_PREFIX) :] for m in markers]
+    for key in document["signature_places"]:
+        if found.count(key) != 1:
+            how = "is missing from" if key not in found else "appears more than once in"
+            raise PacketError(f"{document['id']}: the signature place for {key} {how} the converted PDF")
+    return markers
 
 
 def render_packet(

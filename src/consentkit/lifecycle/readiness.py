@@ -19,7 +19,7 @@ from ..errors import InputError, JurisdictionError
 from ..models import US_STATES, Clinician, Practice
 from ..rules import load_jurisdiction
 from ..rules._model import TelehealthTraining
-from ..rules._resolve import check_jurisdiction
+from ..rules._resolve import board_notice_problems, check_jurisdiction
 
 __all__ = [
     "EXPIRY_WARNING_DAYS",
@@ -46,6 +46,8 @@ ReadinessCode = Literal[
     "training_insufficient",
     "rules_unverified",
     "rules_stale",
+    "board_notice_incomplete",
+    "records_not_attested",
 ]
 
 
@@ -129,6 +131,17 @@ def _platform(practice: Practice) -> list[ReadinessFinding]:
                 code="no_baa",
                 severity="error",
                 message=f"there is no business associate agreement (BAA) with {platform.name!r}",
+            )
+        )
+    records = practice.records_system
+    if practice.records_location is None and not (records.encrypted and records.baa_in_place):
+        findings.append(
+            ReadinessFinding(
+                code="records_not_attested",
+                severity="warning",
+                message="the practice file does not attest that client records are kept in an encrypted "
+                "system under a business associate agreement (records_system.encrypted, "
+                "records_system.baa_in_place); packets say only what is attested",
             )
         )
     if not practice.malpractice_covers_telehealth:
@@ -351,6 +364,16 @@ def check_practice(
             )
             if authorized:
                 clinician_findings.extend(_training(clinician, state, hours.get(clinician.id)))
+                clinician_findings.extend(
+                    ReadinessFinding(
+                        code="board_notice_incomplete",
+                        severity="error" if practice.rule_policy.incomplete_notice_is_error else "warning",
+                        message=f"{clinician.display_name}: {problem}",
+                        clinician_id=clinician.id,
+                        state=state,
+                    )
+                    for problem in board_notice_problems(practice, clinician, state, on)
+                )
     for state in sorted(given - covered):
         findings.append(
             ReadinessFinding(

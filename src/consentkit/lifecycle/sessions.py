@@ -50,8 +50,20 @@ __all__ = [
 #: The ``schema`` of every line of a session log.
 SESSION_LOG_SCHEMA = "consentkit.session/1"
 
-SessionCode = Literal["not_allowed", "state_changed", "address_changed", "emergency_contact_unconfirmed"]
-_CODES: tuple[str, ...] = ("not_allowed", "state_changed", "address_changed", "emergency_contact_unconfirmed")
+SessionCode = Literal[
+    "not_allowed",
+    "state_changed",
+    "address_changed",
+    "emergency_contact_unconfirmed",
+    "local_resources_missing",
+]
+_CODES: tuple[str, ...] = (
+    "not_allowed",
+    "state_changed",
+    "address_changed",
+    "emergency_contact_unconfirmed",
+    "local_resources_missing",
+)
 Severity = Literal["error", "warning"]
 
 
@@ -135,8 +147,10 @@ class SessionFinding:
     Attributes:
         code: ``not_allowed`` (the clinician may not see the client where they are: the session
             must not go on), ``state_changed`` (another state than on file),
-            ``address_changed`` (another address: update the emergency plan) or
-            ``emergency_contact_unconfirmed``.
+            ``address_changed`` (another address: update the emergency plan),
+            ``emergency_contact_unconfirmed`` or ``local_resources_missing`` (the plan has no way to
+            reach emergency help where the client is: a clinician's 911 call reaches the clinician's
+            own dispatch centre).
         severity: ``error`` for ``not_allowed``, else ``warning`` (something to do now).
         message: what was found and what to do, in plain words.
     """
@@ -267,6 +281,24 @@ def check_session(
                 severity="warning",
                 message="The emergency contact was not confirmed at the start of this session: confirm the "
                 "contact on file or record a new one before going on.",
+            )
+        )
+    missing = client.local_resources.missing()
+    if missing:
+        words = {
+            "dispatch": "a number for the emergency dispatch centre (or police) there",
+            "emergency_room": "the nearest emergency room",
+            "crisis_line": "a local crisis line",
+        }
+        findings.append(
+            SessionFinding(
+                code="local_resources_missing",
+                severity="warning",
+                message="The emergency plan lacks "
+                + ", ".join(words[m] for m in missing)
+                + " for the client's session address (local_resources in the client file). A 911 call "
+                "placed by the clinician reaches the clinician's own dispatch centre, not the client's: "
+                "find them before an emergency.",
             )
         )
     return SessionFindings(check=reported, findings=tuple(findings), authorization=authorization)

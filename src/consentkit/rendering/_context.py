@@ -8,6 +8,7 @@ always give the same text.
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from typing import Any
 
@@ -16,9 +17,11 @@ import attrs
 from ..errors import InputError
 from ..formatting import format_date, format_list, format_money, format_phone, format_time_zone
 from ..models import US_STATES, Client, Clinician, Connection, Money, Phone, Practice, ServiceType
+from ..rules._load import load_jurisdiction
+from ..rules._model import MinorConsent
 from ._templates import TemplateSet
 
-__all__ = ["RuleSlots", "Signer", "build_context", "packet_signers"]
+__all__ = ["RuleSlots", "Signer", "age_of_majority", "build_context", "packet_signers", "signing_guardians"]
 
 
 @attrs.frozen(kw_only=True)
@@ -26,11 +29,18 @@ class RuleSlots:
     """The state-specific clauses a template shows.
 
     Until state rules are resolved for a client, :meth:`defaults` gives neutral statements.
+
+    Attributes:
+        minor_self_consent: the client is a minor who consents alone.
+        minor_parents: for a minor who consents alone, what a parent or guardian is told.
+        minor_payment: for a minor who consents alone, who pays (when no guardian has agreed to).
     """
 
     state: str
     minor_consent: str
     minor_self_consent: bool = False
+    minor_parents: str = ""
+    minor_payment: str = ""
     duty_to_warn: str
     board_notice: str = ""
     retention: str
@@ -42,7 +52,8 @@ class RuleSlots:
 
     @classmethod
     def defaults(cls, state: str, templates: TemplateSet) -> RuleSlots:
-        """Neutral clauses from the template set's ``clauses.toml``, with 911 and 988."""
+        """Neutral clauses from the template set's ``clauses.toml``, with 911 and 988; the age of
+        majority is the state's, from the rule data."""
         return cls(
             state=state,
             minor_consent=templates.default("minor_consent"),
@@ -54,7 +65,18 @@ class RuleSlots:
                 (templates.word("crisis", "emergency"), templates.word("crisis", "emergency_contact")),
                 (templates.word("crisis", "lifeline"), templates.word("crisis", "lifeline_contact")),
             ),
+            age_of_majority=age_of_majority(state),
         )
+
+
+def age_of_majority(state: str) -> int:
+    """The age at which a person consents to health care as an adult in ``state``, from the rule
+    data (18 where the data has no minor-consent rule, e.g. an unknown code)."""
+    if state not in US_STATES:
+        return 18
+    rules = load_jurisdiction(state).for_topic("minor_consent")
+    value = rules[0].value if rules else None
+    return value.age_of_majority if isinstance(value, MinorConsent) else 18
 
 
 @attrs.frozen
@@ -67,14 +89,25 @@ class Signer:
     relationship: str = ""
 
 
-def packet_signers(client: Client, clinician: Clinician, *, minor: bool) -> list[Signer]:
-    """Everyone who may sign documents of this client's packet."""
+def signing_guardians(client: Client, slots: RuleSlots, *, minor: bool) -> int:
+    """How many of the client's guardians (the first ones on file) sign documents: every guardian
+    when a minor's guardian must consent; the first when a minor who consents alone has a guardian
+    who agreed to pay (``Client.guardian_pays``, who signs the fees policy); else none."""
+    if not minor or not client.guardians:
+        return 0
+    if not slots.minor_self_consent:
+        return len(client.guardians)
+    return 1 if client.guardian_pays else 0
+
+
+def packet_signers(client: Client, clinician: Clinician, *, guardians: int) -> list[Signer]:
+    """Everyone who may sign documents of this client's packet (``guardians``: how many guardians
+    sign, see :func:`signing_guardians`)."""
     signers = [Signer("client", "client", client.legal_name, "self")]
     for n, participant in enumerate(client.participants, start=1):
         signers.append(Signer(f"co_client-{n}", "co_client", participant.name, participant.relationship))
-    if minor:
-        for n, guardian in enumerate(client.guardians, start=1):
-            signers.append(Signer(f"guardian-{n}", "guardian", guardian.name, guardian.relationship))
+    for n, guardian in enumerate(client.guardians[:guardians], start=1):
+        signers.append(Signer(f"guardian-{n}", "guardian", guardian.name, guardian.relationship))
     signers.append(Signer("clinician", "clinician", clinician.display_name, "clinician"))
     return signers
 
@@ -91,7 +124,7 @@ def _clinician(clinician: Clinician, templates: TemplateSet) -> dict[str, Any]:
     locale = templates.locale
     licenses = [
         {
-            "state": US_STATES[lic.state],
+            "state": templates.state_name(lic.state),
             "state_code": lic.state,
             "type": lic.license_type,
             "number": lic.number,
@@ -135,12 +168,82 @@ def _clinician(clinician: Clinician, templates: TemplateSet) -> dict[str, Any]:
         "compact_privileges": [
             {
                 "compact": templates.word("compact", p.compact.value),
-                "state": US_STATES[p.state],
+                "state": templates.state_name(p.state),
                 "number": p.number or "",
             }
             for p in clinician.compact_privileges
         ],
         "supervisor": supervisor,
+    }
+
+
+def _practice_text(practice: Practice, name: str, templates: TemplateSet, warnings: list[str] | None) -> str:
+    """One of the practice's own sentences in the packet's language.
+
+    The practice's text for that language; else, when the practice's file leaves the sentence out,
+    the template set's; else (the practice wrote it, but not in this language) an error, or under
+    ``translation_fallback = "default_language"`` the practice's sentence as written, with a warning.
+    """
+    locale = templates.locale
+    own = practice.text(name, locale)
+    if own is not None:
+        return own
+    written = practice.own_text(name)
+    if written is None:
+        return templates.text("practice", name)
+    if practice.translation_fallback == "default_language":
+        if warnings is not None:
+            warnings.append(
+                f"the practice's {name} has no {locale} text; its {practice.default_language} text is printed"
+            )
+        return written
+    where = f"failure_plan.{name}" if name in ("reconnect_by", "lost_time") else name
+    raise InputError(
+        f"the practice gives {where} in {practice.default_language} but not in {locale}: add it under "
+        f'[texts."{locale}"], or set translation_fallback = "default_language"',
+        field=f"texts.{locale}.{name}",
+    )
+
+
+def _records_location(practice: Practice, templates: TemplateSet, warnings: list[str] | None) -> str:
+    """Where records are kept: the practice's words, else a sentence stating only what it attests."""
+    if practice.text("records_location", templates.locale) is not None or practice.own_text(
+        "records_location"
+    ):
+        return _practice_text(practice, "records_location", templates, warnings)
+    system = practice.records_system
+    name = templates.text("practice", "records_system_name", name=system.name) if system.name else ""
+    if system.encrypted and system.baa_in_place:
+        return templates.text("practice", "records_location_encrypted_baa", system=name)
+    if system.encrypted:
+        return templates.text("practice", "records_location_encrypted", system=name)
+    return templates.text("practice", "records_location", system=name)
+
+
+def _local_resources(client: Client, templates: TemplateSet) -> dict[str, Any]:
+    """Emergency resources near the session address; ``*_cell`` values fill the emergency plan's
+    table, with the set's word for "not on file" where the client file gives none."""
+    local = client.local_resources
+    locale = templates.locale
+    missing = templates.word("packet", "not_on_file")
+    dispatch_phone = _phone(local.dispatch_phone, locale)
+    crisis_phone = _phone(local.crisis_line_phone, locale)
+    crisis = (
+        f"{crisis_phone} ({local.crisis_line_name})"
+        if crisis_phone and local.crisis_line_name
+        else crisis_phone
+    )
+    return {
+        "dispatch_name": local.dispatch_name or "",
+        "dispatch_phone": dispatch_phone,
+        "emergency_room": local.emergency_room or "",
+        "crisis_line_name": local.crisis_line_name or "",
+        "crisis_line_phone": crisis_phone,
+        "dispatch_cell": ", ".join(x for x in (local.dispatch_name, dispatch_phone) if x) or missing,
+        "emergency_room_cell": local.emergency_room or missing,
+        "crisis_line_cell": crisis or missing,
+        "crisis_line_label": local.crisis_line_name or templates.word("packet", "local_crisis_line"),
+        "missing": list(local.missing()),
     }
 
 
@@ -152,13 +255,18 @@ def build_context(
     on: date,
     packet_id: str,
     rules: RuleSlots | None = None,
+    warnings: list[str] | None = None,
 ) -> dict[str, Any]:
     """The template variables for one client's packet (without ``doc`` and ``signature_place``,
     which the renderer adds per document).
 
+    Args:
+        warnings: a list to which warnings about the wording are added (a practice sentence
+            printed in another language under ``translation_fallback``).
+
     Raises:
         InputError: the client's data does not fit what the packet needs (e.g. a minor with no
-            guardian, or an unknown clinician id).
+            guardian, or an unknown clinician id), or a practice sentence lacks this language.
     """
     locale = templates.locale
     state = client.session_address.state
@@ -171,10 +279,13 @@ def build_context(
     if age < 0:
         raise InputError("the date of birth is after the document date", field="date_of_birth")
     minor = age < slots.age_of_majority
-    if minor and not slots.minor_self_consent and not client.guardians:
+    guardian_required = minor and not slots.minor_self_consent
+    if guardian_required and not client.guardians:
         raise InputError(
             f"the client is under {slots.age_of_majority} and needs a parent or guardian", field="guardians"
         )
+    if minor and client.guardian_pays and not client.guardians:
+        raise InputError("guardian_pays needs a parent or guardian on file", field="guardian_pays")
     fees = practice.fees
     plan = practice.failure_plan
     populations = [templates.word("population", p.value) for p in practice.populations]
@@ -188,7 +299,10 @@ def build_context(
         }
         for g in client.guardians
     ]
-    signers = packet_signers(client, clinician, minor=minor)
+    guardian_count = signing_guardians(client, slots, minor=minor)
+    signers = packet_signers(client, clinician, guardians=guardian_count)
+    exempt = [c for c in client.coverage if c in fees.exempt_coverage]
+    text = functools.partial(_practice_text, practice, templates=templates, warnings=warnings)
     return {
         "practice": {
             "name": practice.name,
@@ -209,6 +323,7 @@ def build_context(
                 "baa_in_place": practice.platform.baa_in_place,
             },
             "malpractice_covers_telehealth": practice.malpractice_covers_telehealth,
+            "federal_financial_assistance": practice.federal_financial_assistance,
             "fees": {
                 "session": _money(fees.session, locale),
                 "intake": _money(fees.intake, locale),
@@ -220,15 +335,17 @@ def build_context(
             "populations": populations,
             "populations_text": format_list(populations, locale),
             "failure_plan": {
-                "reconnect_by": practice.text("reconnect_by", locale),
+                "reconnect_by": text("reconnect_by"),
                 "wait_minutes": plan.wait_minutes,
                 "phone_fallback": _phone(plan.phone_fallback, locale),
-                "lost_time": practice.text("lost_time", locale),
+                "lost_time": text("lost_time"),
             },
-            "response_time": practice.text("response_time", locale),
-            "recording_policy": practice.text("recording_policy", locale),
-            "emergency_procedures": practice.text("emergency_procedures", locale),
-            "records_location": practice.text("records_location", locale),
+            "response_time": text("response_time"),
+            "recording_policy": text("recording_policy"),
+            "emergency_procedures": text("emergency_procedures"),
+            "records_location": _records_location(practice, templates, warnings),
+            "records_encrypted": practice.records_system.encrypted,
+            "records_protection": templates.text("practice", "records_protection"),
         },
         "clinician": _clinician(clinician, templates),
         "client": {
@@ -243,12 +360,13 @@ def build_context(
             "email": client.email or "",
             "session_address": client.session_address.one_line(),
             "session_state": state,
-            "session_state_name": US_STATES[state],
+            "session_state_name": templates.state_name(state),
             "emergency_contact": {
                 "name": client.emergency_contact.name,
                 "relationship": client.emergency_contact.relationship,
                 "phone": _phone(client.emergency_contact.phone, locale),
             },
+            "local_resources": _local_resources(client, templates),
             "device": templates.word("device", client.device.value),
             "connection": templates.word("connection", client.connection.value),
             "public_wifi": client.connection is Connection.PUBLIC_WIFI,
@@ -259,17 +377,32 @@ def build_context(
             "participants_text": format_list([p["name"] for p in participants], locale),
             "guardians": guardians,
             "guardians_text": format_list([g["name"] for g in guardians], locale),
+            "guardian_pays": minor and client.guardian_pays and bool(client.guardians),
+            "signing_guardians": guardians[:guardian_count],
+            "fees_exempt": bool(exempt),
+            "fees_exempt_coverage": format_list(
+                [templates.word("coverage", c.value) for c in exempt], locale
+            ),
         },
         "rules": {
             "state": slots.state,
-            "state_name": US_STATES.get(slots.state, slots.state),
+            "state_name": templates.state_name(slots.state),
             "minor_consent": slots.minor_consent,
-            "minor_self_consent": slots.minor_self_consent,
+            "minor_self_consent": slots.minor_self_consent and minor,
+            "guardian_required": guardian_required,
+            "minor_parents": slots.minor_parents,
+            "minor_payment": slots.minor_payment,
             "duty_to_warn": slots.duty_to_warn,
             "board_notice": slots.board_notice,
             "retention": slots.retention,
             "recording": slots.recording,
             "crisis_lines": [{"name": name, "contact": contact} for name, contact in slots.crisis_lines],
+            # The state's own lines, without 911 and 988 (which the emergency plan names in its text).
+            "state_crisis_lines": [
+                {"name": name, "contact": contact}
+                for name, contact in slots.crisis_lines
+                if (name, contact) not in RuleSlots.defaults(slots.state, templates).crisis_lines
+            ],
             "notices": list(slots.notices),
             "age_of_majority": slots.age_of_majority,
             "sources": [{"rule": rule, "cite": cite} for rule, cite in slots.sources],

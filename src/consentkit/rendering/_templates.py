@@ -108,6 +108,13 @@ class TemplateSet:
             raise TemplateError(f"clauses.toml: {where} is not text", template=self.locale)
         return fill_placeholders(entry, values, where=where, template=self.locale)
 
+    def state_name(self, code: str) -> str:
+        """A state's name in this set's language (``[vocabulary.state_name]``), else its English name."""
+        from ..models import US_STATES
+
+        names = self.clauses.get("vocabulary", {}).get("state_name", {})
+        return str(names.get(code) or US_STATES.get(code, code))
+
     def default(self, key: str) -> str:
         """A default clause for a state-rule slot."""
         try:

@@ -19,6 +19,7 @@ __all__ = [
     "CONFIDENCE_LEVELS",
     "FEDERAL",
     "FEDERAL_REQUIRED_TOPICS",
+    "PROFESSIONS",
     "REQUIRED_TOPICS",
     "SOURCE_TYPES",
     "TOPICS",
@@ -34,7 +35,11 @@ __all__ = [
     "ESignature",
     "Licensure",
     "MinorConsent",
+    "NoticeElement",
+    "ParentAccess",
+    "ParentPays",
     "Pending",
+    "Profession",
     "RecordRetention",
     "Recording",
     "Rule",
@@ -95,9 +100,18 @@ ConsentForm: TypeAlias = Literal["written", "verbal", "either", "not_specified"]
 SessionCheck: TypeAlias = Literal["identity", "location"]
 DutyKind: TypeAlias = Literal["mandatory", "permissive", "none", "unclear"]
 DutyBasis: TypeAlias = Literal["statute", "case_law", "both"]
+DutyAction: TypeAlias = Literal["warn_or_protect", "report"]
 RetentionStart: TypeAlias = Literal["termination", "last_service", "creation"]
 RecordingConsent: TypeAlias = Literal["one_party", "all_party"]
 LocationRule: TypeAlias = Literal["client_location", "both_locations"]
+ParentAccess: TypeAlias = Literal[
+    "with_minor_consent", "clinician_discretion", "involve_unless_inappropriate", "not_specified"
+]
+ParentPays: TypeAlias = Literal["no", "if_participating", "not_specified"]
+Profession: TypeAlias = Literal["counselor", "mft", "social_worker", "psychologist"]
+#: The professions a board entry can be for.
+PROFESSIONS: tuple[Profession, ...] = get_args(Profession)
+NoticeElement: TypeAlias = Literal["name", "address", "phone", "email", "website", "statement"]
 
 _RULE_ID = re.compile(r"^US(?:-(?P<state>[A-Z]{2}))?\.(?P<topic>[a-z_]+)(?:\.[a-z0-9_]+)?$")
 _URL = re.compile(r"^https?://\S+$")
@@ -301,6 +315,13 @@ class MinorConsent:
         excludes: services the minor may not consent to alone (e.g. ``medication``).
         parent_involvement: what the law says about involving or informing parents.
         scope: limits on where or for what the self-consent applies.
+        parent_access: what the law lets a parent be told when the minor consented alone:
+            ``with_minor_consent`` (only with the minor's permission, apart from exceptions such as
+            safety), ``clinician_discretion`` (the clinician decides), ``involve_unless_inappropriate``
+            (the clinician must involve a parent unless that would be inappropriate) or
+            ``not_specified`` (the text read does not say).
+        parent_pays: whether a parent must pay for care the minor consented to alone: ``no``,
+            ``if_participating`` (only for care the parent takes part in) or ``not_specified``.
     """
 
     age_of_majority: int = field(validator=_count(16))
@@ -313,6 +334,12 @@ class MinorConsent:
         default=None, converter=_optional_text, validator=_optional_text_value
     )
     scope: str | None = field(default=None, converter=_optional_text, validator=_optional_text_value)
+    parent_access: ParentAccess = field(
+        default="not_specified", converter=_strip, validator=_one_of(get_args(ParentAccess))
+    )
+    parent_pays: ParentPays = field(
+        default="not_specified", converter=_strip, validator=_one_of(get_args(ParentPays))
+    )
 
     def __attrs_post_init__(self) -> None:
         if self.self_consent_age is not None and self.self_consent_age >= self.age_of_majority:
@@ -330,22 +357,65 @@ class DutyToWarn:
     Attributes:
         kind: ``mandatory``, ``permissive``, ``none`` or ``unclear``.
         basis: ``statute``, ``case_law`` or ``both``; ``None`` when the source does not say.
+        action: what the law asks of the clinician: ``warn_or_protect`` (warn or protect the person
+            at risk, the usual Tarasoff rule) or ``report`` (report to a public official, such as New
+            York's report to the county director of community services, Mental Hyg. Law § 9.46).
     """
 
     kind: DutyKind = field(converter=_strip, validator=_one_of(get_args(DutyKind)))
     basis: DutyBasis | None = field(
         default=None, converter=_optional_text, validator=_one_of(get_args(DutyBasis), optional=True)
     )
+    action: DutyAction = field(
+        default="warn_or_protect", converter=_strip, validator=_one_of(get_args(DutyAction))
+    )
 
 
 @frozen(kw_only=True)
 class Board:
-    """A licensing board or council clients can complain to."""
+    """A licensing board or council clients can complain to.
+
+    Attributes:
+        name: the board's name.
+        professions: the professions whose notice names this board (empty: every profession).
+            Where one board licenses several professions with different prescribed wording
+            (California's Board of Behavioral Sciences), it has one entry per wording.
+        phone, address, email, website: how to reach it.
+        prescribed_text: the exact notice the law prescribes for these professions, only when read
+            in the primary text (kept in the language the law gives it, usually English).
+    """
 
     name: str = field(converter=_strip, validator=_text)
+    professions: tuple[Profession, ...] = field(default=(), converter=_strip_all)
     phone: str | None = field(default=None, converter=_optional_text, validator=_optional_text_value)
     address: str | None = field(default=None, converter=_optional_text, validator=_optional_text_value)
+    email: str | None = field(default=None, converter=_optional_text, validator=_optional_text_value)
     website: str | None = field(default=None, converter=_optional_text, validator=_optional_text_value)
+    prescribed_text: str | None = field(
+        default=None, converter=_optional_text, validator=_optional_text_value
+    )
+
+    @professions.validator
+    def _check_professions(self, attribute: attrs.Attribute[Any], value: object) -> None:
+        allowed = get_args(Profession)
+        if not isinstance(value, tuple):
+            raise RuleFieldError(attribute.name, "must be a list")
+        for index, item in enumerate(value, start=1):
+            if item not in allowed:
+                raise RuleFieldError(f"{attribute.name}.{index}", "must be one of: " + ", ".join(allowed))
+
+    def serves(self, profession: str | None) -> bool:
+        """Whether this entry is the notice for ``profession`` (``None``: unknown, never matches a
+        profession-specific entry)."""
+        return not self.professions or (profession is not None and profession in self.professions)
+
+    def has(self, element: NoticeElement) -> bool:
+        """Whether this entry holds ``element`` (``statement``: the prescribed text)."""
+        if element == "name":
+            return True
+        if element == "statement":
+            return self.prescribed_text is not None
+        return getattr(self, element) is not None
 
 
 @frozen(kw_only=True)
@@ -354,21 +424,39 @@ class BoardNotice:
 
     Attributes:
         required: whether a notice is required.
-        boards: the boards to name.
-        prescribed_text: the exact wording the law prescribes, only when read in the primary text.
+        boards: the boards to name (each for the professions it lists).
+        elements: what the law says the notice must contain (``name``, ``address``, ``phone``,
+            ``email``, ``website``, ``statement`` for a prescribed text); rendering and
+            ``consentkit practice check`` report any the chosen board entry lacks.
     """
 
     required: bool = field(validator=_flag)
     boards: tuple[Board, ...] = field(default=(), converter=_to_tuple, validator=_items_of(Board))
-    prescribed_text: str | None = field(
-        default=None, converter=_optional_text, validator=_optional_text_value
-    )
+    elements: tuple[NoticeElement, ...] = field(default=(), converter=_strip_all)
+
+    @elements.validator
+    def _check_elements(self, attribute: attrs.Attribute[Any], value: object) -> None:
+        allowed = get_args(NoticeElement)
+        if not isinstance(value, tuple):
+            raise RuleFieldError(attribute.name, "must be a list")
+        for index, item in enumerate(value, start=1):
+            if item not in allowed:
+                raise RuleFieldError(f"{attribute.name}.{index}", "must be one of: " + ", ".join(allowed))
 
     def __attrs_post_init__(self) -> None:
         if self.required and not self.boards:
             raise RuleFieldError("boards", "a required notice must name at least one board")
-        if self.prescribed_text is not None and not self.required:
-            raise RuleFieldError("prescribed_text", "only a required notice has prescribed text")
+        if not self.required and any(b.prescribed_text for b in self.boards):
+            raise RuleFieldError("boards", "only a required notice has prescribed text")
+
+    def boards_for(self, profession: str | None) -> tuple[Board, ...]:
+        """The board entries for a clinician of ``profession`` (empty when none is specific to it
+        and no entry serves every profession)."""
+        return tuple(b for b in self.boards if b.serves(profession))
+
+    def missing(self, boards: tuple[Board, ...]) -> list[tuple[Board, NoticeElement]]:
+        """The required elements each of ``boards`` lacks."""
+        return [(b, e) for b in boards for e in self.elements if not b.has(e)]
 
 
 @frozen(kw_only=True)
@@ -522,6 +610,10 @@ class Rule:
             reports the others).
         conflicts: sources that disagree, and the resolution.
         pending: bills or proposed rules that would change the rule.
+        protective_choice: the value is a more protective choice than the text read requires (or
+            a choice where the text leaves the matter to the professional), not what that text
+            says. Packets word such a rule as the practice's own policy, never as "Under <State>
+            law ..."; ``conflicts`` or ``notes`` say what the text says.
     """
 
     id: str = field(converter=_strip, validator=_text)
@@ -535,6 +627,7 @@ class Rule:
     citations: tuple[Citation, ...] = field(default=(), converter=_to_tuple, validator=_items_of(Citation))
     conflicts: tuple[Conflict, ...] = field(default=(), converter=_to_tuple, validator=_items_of(Conflict))
     pending: tuple[Pending, ...] = field(default=(), converter=_to_tuple, validator=_items_of(Pending))
+    protective_choice: bool = field(default=False, validator=_flag)
 
     def __attrs_post_init__(self) -> None:
         match = _RULE_ID.match(self.id)
@@ -548,6 +641,18 @@ class Rule:
             raise RuleFieldError("value", f"is not a {self.topic} value")
         if self.effective_date is None and not self.notes:
             raise RuleFieldError("effective_date", 'is "unknown"; say why in notes')
+        if self.protective_choice and not (self.conflicts or self.notes):
+            raise RuleFieldError("protective_choice", "say in conflicts or notes what the text read says")
+
+    @property
+    def states_law(self) -> bool:
+        """Whether a packet may say what the law is on this rule's authority ("Under <State> law ...").
+
+        Only a rule read in the primary text (``confidence = "primary"``) whose value says what that
+        text says (not a :attr:`protective_choice`) qualifies; every other rule is worded as the
+        practice's policy or neutrally (see ``docs/state-rules.md``).
+        """
+        return self.confidence == "primary" and not self.protective_choice
 
     @property
     def jurisdiction(self) -> str:
@@ -599,7 +704,8 @@ class RuleSet:
 def describe_value(value: TopicValue) -> str:
     """A short, stable, one-line summary of a rule value, for tables and logs.
 
-    Fields left empty are omitted; booleans read ``yes``/``no``; nested tables are flattened.
+    Fields left empty or at their default are omitted; booleans read ``yes``/``no``; nested tables
+    are flattened.
 
     >>> describe_value(Recording(consent="all_party"))
     'consent=all_party'
@@ -611,7 +717,11 @@ def describe_value(value: TopicValue) -> str:
     parts: list[str] = []
     for attribute in attrs.fields(type(value)):
         item = getattr(value, attribute.name)
-        if item is None or item == ():
+        if (
+            item is None
+            or item == ()
+            or (attribute.default is not attrs.NOTHING and item == attribute.default)
+        ):
             continue
         name = "from" if attribute.name == "counted_from" else attribute.name
         shown = _describe_item(item)

@@ -14,11 +14,12 @@ from typing import Any
 import attrs
 
 from ..errors import JurisdictionError, RulesError
-from ..models import US_STATES, Client, Clinician, Compact, Practice, RuleOverride, RulePolicy
+from ..models import US_STATES, Client, Clinician, Compact, Practice, Profession, RuleOverride, RulePolicy
 from ._load import _structure, load_jurisdiction
 from ._model import (
     FEDERAL,
     VALUE_TYPES,
+    Board,
     BoardNotice,
     CrisisResources,
     DutyToWarn,
@@ -31,8 +32,9 @@ from ._model import (
     Topic,
     TopicValue,
 )
+from ._professions import clinician_profession
 
-__all__ = ["AppliedRule", "ResolvedRules", "check_jurisdiction", "resolve_rules"]
+__all__ = ["AppliedRule", "ResolvedRules", "board_notice_problems", "check_jurisdiction", "resolve_rules"]
 
 
 @attrs.frozen(kw_only=True)
@@ -47,6 +49,18 @@ class AppliedRule:
     effective_date: date | None
     citations: tuple[str, ...]
     override: RuleOverride | None = None
+    protective_choice: bool = False
+
+    @property
+    def states_law(self) -> bool:
+        """Whether the packet may state this rule as law: read in primary text, its value what that
+        text says, and not replaced by a practice override (an override is the practice's policy)."""
+        return self.confidence == "primary" and not self.protective_choice and self.override is None
+
+    @property
+    def wording(self) -> str:
+        """``law`` or ``policy``: how the packet words what this rule decides."""
+        return "law" if self.states_law else "policy"
 
     def to_record(self) -> dict[str, Any]:
         record: dict[str, Any] = {
@@ -54,6 +68,7 @@ class AppliedRule:
             "topic": self.topic,
             "jurisdiction": self.jurisdiction,
             "confidence": self.confidence,
+            "wording": self.wording,
             "last_reviewed": self.last_reviewed.isoformat(),
             "effective_date": self.effective_date.isoformat() if self.effective_date else None,
             "citations": list(self.citations),
@@ -83,6 +98,21 @@ class ResolvedRules:
     authorization: str
     age: int
     dataset_version: str
+    profession: Profession | None = None
+    boards: tuple[Board, ...] = ()
+
+    def rule(self, topic: str) -> AppliedRule | None:
+        """The state's rule on ``topic`` that decided the value (``None`` if the state has none)."""
+        for applied in self.applied:
+            if applied.topic == topic and applied.jurisdiction == self.state:
+                return applied
+        return None
+
+    def states_law(self, topic: str) -> bool:
+        """Whether the packet may state the law of the client's state on ``topic`` (see
+        :attr:`AppliedRule.states_law`)."""
+        applied = self.rule(topic)
+        return applied is not None and applied.states_law
 
     @property
     def minor_consent(self) -> MinorConsent:
@@ -113,6 +143,7 @@ class ResolvedRules:
             "authorization": self.authorization,
             "minor_self_consent": self.minor_self_consent,
             "guardian_required": self.guardian_required,
+            "profession": self.profession.value if self.profession else None,
             "applied": [rule.to_record() for rule in self.applied],
             "warnings": list(self.warnings),
             "notes": list(self.notes),
@@ -248,6 +279,7 @@ def resolve_rules(practice: Practice, clinician: Clinician, client: Client, on: 
                     effective_date=rule.effective_date,
                     citations=tuple(c.cite for c in rule.citations),
                     override=override,
+                    protective_choice=rule.protective_choice,
                 )
             )
             if override is not None:
@@ -276,14 +308,15 @@ def resolve_rules(practice: Practice, clinician: Clinician, client: Client, on: 
                 )
     if compact is not None and (membership := _membership_warning(state, compact, values)) is not None:
         warnings.append(membership)
+    profession = clinician_profession(clinician, state, on)
+    boards: tuple[Board, ...] = ()
     board = values.get("board_notice")
-    if isinstance(board, BoardNotice) and board.required and not board.prescribed_text:
-        missing = [b.name for b in board.boards if not (b.phone or b.website or b.address)]
-        if missing:
-            warnings.append(
-                f"US-{state}.board_notice: no contact details for {missing[0]} in the rule data; "
-                "add them with a practice override of this rule"
-            )
+    if isinstance(board, BoardNotice) and board.required:
+        boards, board_problems = _notice_boards(state, board, profession)
+        for problem in board_problems:
+            if policy.incomplete_notice_is_error:
+                raise RulesError(problem + "; the practice's rule policy makes this an error")
+            warnings.append(problem)
     return ResolvedRules(
         state=state,
         on=on,
@@ -295,7 +328,66 @@ def resolve_rules(practice: Practice, clinician: Clinician, client: Client, on: 
         authorization=authorization,
         age=client.age_on(on),
         dataset_version=federal_rules.dataset_version or "",
+        profession=profession,
+        boards=boards,
     )
+
+
+def board_notice_problems(practice: Practice, clinician: Clinician, state: str, on: date) -> list[str]:
+    """What is wrong with the licensing-board notice ``clinician`` must give clients in ``state``:
+    no board recorded for the clinician's profession, or an element the law requires (the board's
+    telephone number, a prescribed statement) missing from the rule data and the practice's override.
+
+    Raises:
+        RulesError: a practice override of the state's board-notice rule is malformed.
+    """
+    rule = _rule(state, "board_notice")
+    if rule is None:
+        return []
+    override = next((o for o in practice.rule_overrides if o.rule_id == rule.id), None)
+    value = _override_value(override, rule) if override is not None else rule.value
+    if not isinstance(value, BoardNotice) or not value.required:
+        return []
+    return _notice_boards(state, value, clinician_profession(clinician, state, on))[1]
+
+
+_ELEMENT_WORDS = {
+    "address": "mailing address",
+    "phone": "telephone number",
+    "email": "email address",
+    "website": "website",
+    "statement": "prescribed statement",
+}
+
+
+def _notice_boards(
+    state: str, notice: BoardNotice, profession: Profession | None
+) -> tuple[tuple[Board, ...], list[str]]:
+    """The board entries a clinician's complaint notice names, and what is wrong with them: no entry
+    for the profession (then every board is named), or a required element missing from the data."""
+    problems: list[str] = []
+    rule_id = f"US-{state}.board_notice"
+    if profession is None:
+        boards = notice.boards
+        if any(b.professions for b in boards):
+            problems.append(
+                f"{rule_id}: the clinician's profession could not be told from the license type, so "
+                "every board is named; set the license's profession in the practice file"
+            )
+    else:
+        boards = notice.boards_for(profession.value)
+        if not boards:
+            problems.append(
+                f"{rule_id}: the rule data records no notice for the {profession.value.replace('_', ' ')} "
+                "profession, so no board is named; add one with a practice override of this rule if the "
+                "law requires it"
+            )
+    for entry, element in notice.missing(boards):
+        problems.append(
+            f"{rule_id}: the notice must give the board's {_ELEMENT_WORDS.get(element, element)}, which the "
+            f"rule data lacks for {entry.name}; add it with a practice override of this rule"
+        )
+    return boards, problems
 
 
 def _typed(values: dict[str, TopicValue], topic: str, kind: type[Any]) -> Any:

@@ -123,9 +123,15 @@ def _likely_pages(pdf: bytes) -> set[int] | None:
 def find_anchors(pdf: bytes, documents: Sequence[Mapping[str, Any]]) -> list[Anchor]:
     """Locate every signature place the manifest lists, each within its document's pages.
 
+    A packet rendered by this version records where each place is (``signature_anchors``: the
+    anchor text itself was removed from the PDF after conversion, see
+    :mod:`consentkit.pdf.markers`); only the signature line and date line around it are read here.
+    A packet rendered before kept the anchor text, which is searched for.
+
     Args:
         pdf: the reviewed packet PDF.
-        documents: the manifest's document entries (``id``, ``packet_pages``, ``signature_places``).
+        documents: the manifest's document entries (``id``, ``packet_pages``, ``signature_places``,
+            and ``signature_anchors`` when recorded).
 
     Returns:
         One anchor per (document, signature place), in manifest order.
@@ -133,6 +139,8 @@ def find_anchors(pdf: bytes, documents: Sequence[Mapping[str, Any]]) -> list[Anc
     Raises:
         SigningError: a place is missing from its pages or appears more than once.
     """
+    if all("signature_anchors" in d for d in documents):
+        return _recorded_anchors(pdf, documents)
     anchors: list[Anchor] = []
     likely = _likely_pages(pdf)
     try:
@@ -207,3 +215,34 @@ def _anchor(document: str, key: str, number: int, match: Mapping[str, Any], page
         date_x=date_x,
         date_width=date_width,
     )
+
+
+def _recorded_anchors(pdf: bytes, documents: Sequence[Mapping[str, Any]]) -> list[Anchor]:
+    """The anchors at the positions the manifest records, measured against the lines around them."""
+    anchors: list[Anchor] = []
+    try:
+        with pdfplumber.open(io.BytesIO(pdf)) as doc:
+            for document in documents:
+                first, last = (int(n) for n in document["packet_pages"])
+                recorded = {str(a["key"]): a for a in document["signature_anchors"]}
+                for key in (str(k) for k in document["signature_places"]):
+                    place = recorded.get(key)
+                    if place is None:
+                        raise SigningError(
+                            f"{document['id']}: the manifest records no position for the signature place "
+                            f"of {key}"
+                        )
+                    number = int(place["page"])
+                    if not first <= number <= last:
+                        raise SigningError(
+                            f"{document['id']}: the signature place for {key} is recorded outside "
+                            f"packet pages {first}-{last}"
+                        )
+                    page = doc.pages[number - 1]
+                    match = {"x0": float(place["x"]), "bottom": float(page.height) - float(place["y"])}
+                    anchor = _anchor(document["id"], key, number, match, page)
+                    locale = document.get("locale")
+                    anchors.append(attrs.evolve(anchor, locale=str(locale) if locale else None))
+    except (PDFSyntaxError, IndexError, KeyError, TypeError, ValueError) as exc:
+        raise SigningError(f"cannot read the signature places from packet.pdf ({exc})") from exc
+    return anchors
