@@ -1,12 +1,24 @@
-"""Files that appear whole or not at all, readable by their owner only."""
+"""Files that appear whole or not at all, readable by their owner only, never written through a
+symbolic link, and inputs read only when they are regular files of a bounded size.
+
+Every file consentkit creates goes through one of the helpers here: :func:`open_private` (a file
+opened without following a symbolic link at its name), :func:`write_private` (exclusive creation),
+:func:`atomic_writer` / :func:`write_new` (a fresh temporary name, then a rename or link, which
+replace or refuse a symbolic link, never write through it). Every outside file consentkit reads
+in one piece goes through :func:`read_regular`, which refuses FIFOs, devices and folders (a FIFO
+would block forever) and files over a size limit.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -14,9 +26,13 @@ from typing import BinaryIO
 from .errors import OutputExistsError
 
 __all__ = [
+    "NotRegularFileError",
     "atomic_write",
     "atomic_writer",
+    "open_private",
+    "open_regular",
     "private_dir",
+    "read_regular",
     "replace_dir",
     "sha256_file",
     "sync_folder",
@@ -26,6 +42,107 @@ __all__ = [
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+
+
+class NotRegularFileError(OSError):
+    """A path names a symbolic link (where none is allowed), a FIFO, a device or a folder, or a
+    file larger than allowed. ``strerror`` says which, in words fit for a message."""
+
+
+def open_private(path: Path, flags: int = os.O_RDWR | os.O_CREAT) -> int:
+    """Open (by default create) a file of the caller's with mode 0600, never through a symbolic
+    link: a link planted at ``path`` makes this fail instead of truncating or overwriting its
+    target. The file must be a regular file.
+
+    Returns:
+        The open file descriptor (close-on-exec).
+
+    Raises:
+        NotRegularFileError: ``path`` is a symbolic link or not a regular file.
+        OSError: it cannot be opened.
+    """
+    try:
+        fd = os.open(path, flags | _NOFOLLOW | _CLOEXEC | _NONBLOCK, FILE_MODE)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP or (exc.errno == errno.EEXIST and path.is_symlink()):
+            raise NotRegularFileError(
+                errno.ELOOP, "is a symbolic link; refusing to write through it"
+            ) from exc
+        raise
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegularFileError(errno.EINVAL, "is not a regular file")
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+@contextlib.contextmanager
+def open_regular(path: Path, *, limit: int, follow_symlinks: bool = True) -> Iterator[BinaryIO]:
+    """Open an outside file for reading only if it is a regular file of at most ``limit`` bytes.
+
+    The file is opened without blocking (a FIFO or a device never makes this wait) and checked
+    with ``fstat`` on the open descriptor (so it cannot be swapped between check and read).
+
+    Args:
+        path: the file.
+        limit: the largest size accepted, in bytes.
+        follow_symlinks: with ``False``, a symbolic link at ``path`` is refused (a file named
+            inside another file, such as a signature image, must not lead elsewhere).
+
+    Raises:
+        NotRegularFileError: not a regular file, a refused symbolic link, or larger than ``limit``.
+        OSError: it cannot be opened.
+    """
+    flags = os.O_RDONLY | _NONBLOCK | _CLOEXEC | (0 if follow_symlinks else _NOFOLLOW)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and not follow_symlinks:
+            raise NotRegularFileError(errno.ELOOP, "is a symbolic link") from exc
+        raise
+    try:
+        status = os.fstat(fd)
+        if stat.S_ISDIR(status.st_mode):
+            raise NotRegularFileError(errno.EISDIR, "is a folder")
+        if not stat.S_ISREG(status.st_mode):
+            raise NotRegularFileError(errno.EINVAL, "is not a regular file")
+        if status.st_size > limit:
+            raise NotRegularFileError(errno.EFBIG, f"is larger than {_size(limit)}")
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb") as handle:
+        yield handle
+
+
+def read_regular(path: Path, *, limit: int, follow_symlinks: bool = True) -> bytes:
+    """The content of an outside file that must be a regular file of at most ``limit`` bytes
+    (see :func:`open_regular`).
+
+    Raises:
+        NotRegularFileError: not a regular file, a refused symbolic link, or larger than ``limit``.
+        OSError: it cannot be read.
+    """
+    with open_regular(path, limit=limit, follow_symlinks=follow_symlinks) as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:  # the file grew after it was opened
+        raise NotRegularFileError(errno.EFBIG, f"is larger than {_size(limit)}")
+    return data
+
+
+def _size(limit: int) -> str:
+    if limit >= 1 << 20 and limit % (1 << 20) == 0:
+        return f"{limit >> 20} MB"
+    if limit >= 1 << 10 and limit % (1 << 10) == 0:
+        return f"{limit >> 10} KB"
+    return f"{limit} bytes"
 
 
 def sha256_file(path: Path) -> str:
@@ -84,7 +201,7 @@ def write_private(path: Path, data: bytes) -> None:
     No temporary name and no fsync: the folder is moved into place as a whole after
     :func:`sync_folder`, so nobody sees the file before it is complete and durable.
     """
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, FILE_MODE)
     try:
         view = memoryview(data)
         while view:
@@ -154,10 +271,11 @@ def replace_dir(staged: Path, target: Path) -> None:
     old version or the complete new one (or briefly absent), never a mixture.
     """
     os.chmod(staged, DIR_MODE)
+    if target.is_symlink():
+        os.unlink(target)  # a link is replaced, never followed
     if target.exists():
-        aside = target.with_name(f".{target.name}.old-{os.getpid()}")
-        if aside.exists():
-            shutil.rmtree(aside)
+        # A fresh name each time: nothing planted at a predictable name is ever removed or reused.
+        aside = target.with_name(f".{target.name}.old-{os.getpid()}-{uuid.uuid4().hex[:12]}")
         os.replace(target, aside)
         os.replace(staged, target)
         shutil.rmtree(aside, ignore_errors=True)

@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from .._files import NotRegularFileError, open_private
 from ..errors import OutputExistsError
 
 try:
@@ -52,7 +53,10 @@ class BatchLock:
         Raises:
             OutputExistsError: another batch holds the lock.
         """
-        fd = os.open(out_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = open_private(out_dir / LOCK_NAME)
+        except NotRegularFileError as exc:
+            raise OutputExistsError(f"{out_dir.name}/{LOCK_NAME} {exc.strerror}") from exc
         try:
             if fcntl is not None:
                 try:
