@@ -17,6 +17,7 @@ import hashlib
 import os
 import shutil
 import stat
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -29,10 +30,14 @@ __all__ = [
     "NotRegularFileError",
     "atomic_write",
     "atomic_writer",
+    "dead_leftovers",
     "open_private",
     "open_regular",
+    "owner_alive",
+    "owner_tag",
     "private_dir",
     "read_regular",
+    "remove_dead_leftovers",
     "replace_dir",
     "sha256_file",
     "sync_folder",
@@ -45,6 +50,53 @@ DIR_MODE = 0o700
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+
+
+def _start_time(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (Linux), which tells a process from a
+    later one that reuses its id."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:  # noqa: PTH123
+            return handle.read().rsplit(b")", 1)[1].split()[19].decode()
+    except (OSError, IndexError, UnicodeDecodeError):
+        return None
+
+
+def owner_tag() -> str:
+    """A tag naming this process (``<pid>.<start time>``) for the temporary files and folders it
+    leaves while it works, so that a later run can tell leftovers of a dead process (removed)
+    from those of a live one (kept). Contains no ``-``."""
+    pid = os.getpid()
+    return f"{pid}.{_start_time(pid) or 0}"
+
+
+def owner_alive(tag: str) -> bool:
+    """Whether the process an :func:`owner_tag` names is still running (``True`` when the tag
+    cannot be read: only a provably dead owner's leftovers are removed)."""
+    pid_text, _, start = tag.partition(".")
+    if not pid_text.isdigit() or not start.isdigit():
+        return True
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return start == (_start_time(pid) or "0")
+    if sys.platform != "linux":
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except OSError:
+            return True
+        return True
+    current = _start_time(pid)
+    return current is not None and current == start and _not_zombie(pid)
+
+
+def _not_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:  # noqa: PTH123
+            return handle.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return False
 
 
 class NotRegularFileError(OSError):
@@ -275,10 +327,47 @@ def replace_dir(staged: Path, target: Path) -> None:
         os.unlink(target)  # a link is replaced, never followed
     if target.exists():
         # A fresh name each time: nothing planted at a predictable name is ever removed or reused.
-        aside = target.with_name(f".{target.name}.old-{os.getpid()}-{uuid.uuid4().hex[:12]}")
+        aside = target.with_name(f".{target.name}.old-{owner_tag()}-{uuid.uuid4().hex[:12]}")
         os.replace(target, aside)
         os.replace(staged, target)
         shutil.rmtree(aside, ignore_errors=True)
     else:
         os.replace(staged, target)
     _fsync_dir(target.parent)
+
+
+def dead_leftovers(parent: Path, prefixes: tuple[str, ...]) -> list[Path]:
+    """The entries of ``parent`` named ``<prefix><owner tag>-...`` whose owner process is dead
+    (see :func:`owner_tag`): what a killed process left while it worked. Symbolic links and
+    entries of other users are never listed."""
+    try:
+        entries = list(os.scandir(parent))
+    except OSError:
+        return []
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    found = []
+    for entry in entries:
+        prefix = next((p for p in prefixes if entry.name.startswith(p)), None)
+        if prefix is None:
+            continue
+        tag = entry.name[len(prefix) :].partition("-")[0]
+        try:
+            status = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if stat.S_ISLNK(status.st_mode) or (uid is not None and status.st_uid != uid) or owner_alive(tag):
+            continue
+        found.append(Path(entry.path))
+    return found
+
+
+def remove_dead_leftovers(parent: Path, prefixes: tuple[str, ...]) -> int:
+    """Remove :func:`dead_leftovers`; returns how many entries were removed."""
+    leftovers = dead_leftovers(parent, prefixes)
+    for path in leftovers:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+    return len(leftovers)

@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 import attrs
 
 from . import __version__
-from ._files import DIR_MODE, replace_dir, sha256_file, sync_folder, write_private
+from ._files import (
+    DIR_MODE,
+    owner_tag,
+    remove_dead_leftovers,
+    replace_dir,
+    sha256_file,
+    sync_folder,
+    write_private,
+)
 from .assemble import merge_documents
 from .errors import InputError, OutputExistsError, PacketError
 from .models import Client, Practice
@@ -203,7 +211,9 @@ def stage_packet(
     packet_title = context["_packet"]["title"]
     signer_keys = {s["key"] for s in context["signers"]}
     out_dir.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
+    # What an earlier, killed render of this folder left (client documents included) goes first.
+    remove_dead_leftovers(out_dir.parent, (f".{out_dir.name}.staging-", f".{out_dir.name}.old-"))
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-{owner_tag()}-", dir=out_dir.parent))
     # The signed documents in the client's language; with include_english, an unsigned English
     # copy of each follows for reference (a Spanish-speaking client's family, a court, a board).
     batches = [(template_set, templates, context, False)]

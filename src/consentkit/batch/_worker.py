@@ -24,7 +24,7 @@ import attrs
 
 from .._files import sha256_file
 from ..convert import LibreOfficeConverter
-from ..errors import ConversionError, ConversionTimeout, TemplateError
+from ..errors import ConversionCrash, ConversionError, ConversionTimeout, TemplateError
 from ..models import Client, Practice
 from ..packet import MANIFEST_NAME, StagedPacket, finish_packet, stage_packet
 from ..rendering._compiled import compiled_renderer
@@ -307,8 +307,9 @@ def _convert(
 
     The converter itself converts missing or invalid outputs once more. When the call still
     fails: a document named by the error fails its client and the rest are converted again; a
-    timeout (which names no culprit) splits the clients into halves converted separately, down
-    to a single client, which is tried once more before it is marked failed.
+    timeout or a crash of the whole call (which name no culprit) splits the clients into halves
+    converted separately, down to a single client, which is tried once more before it is marked
+    failed.
     """
     documents = [doc for packet in packets for doc in packet.inputs]
     converter.timeout = settings.call_timeout(len(documents))
@@ -322,7 +323,8 @@ def _convert(
                 packet.libreoffice_seconds += spent * len(packet.inputs) / len(documents)
     except ConversionError as exc:
         culprit = None
-        if not isinstance(exc, ConversionTimeout):
+        # A timeout or a crash of the whole call names no culprit: bisect instead.
+        if not isinstance(exc, ConversionTimeout | ConversionCrash):
             culprit = next((p for p in packets if any(d.name == exc.document for d in p.inputs)), None)
         if culprit is not None:
             culprit.error = _document_error(exc, culprit)
@@ -349,7 +351,7 @@ def _document_error(exc: ConversionError, packet: _Packet) -> str:
     message = str(exc)
     for link, docx in zip(packet.inputs, packet.staged.docx_paths, strict=True):
         message = message.replace(link.name, docx.name)
-    if isinstance(exc, ConversionTimeout):
+    if isinstance(exc, ConversionTimeout | ConversionCrash):
         return f"{message} (tried twice)"
     return message
 
