@@ -406,7 +406,8 @@ def _concat(eval_ctx: Any, pieces: list[Any]) -> Any:
     return markup_join(pieces) if eval_ctx.autoescape else str_join(pieces)
 
 
-def _static(text: str) -> Markup:
+@jinja2.pass_context  # a context filter is never folded into a constant when compiling
+def _static(_context: Any, text: str) -> Markup:
     """Static template text inside a loop or a capture: passed through ``finalize`` (which counts
     it) as markup, so that autoescaping leaves it as it is."""
     return Markup(text)  # noqa: S704 - the template's own XML, written as it is without the guard
@@ -481,6 +482,12 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         _tick()
+        if isinstance(obj, str) and not attribute.startswith("_") and callable(getattr(obj, attribute, None)):
+            # Checked here too: the sandbox hands out str.format as a wrapper of its own.
+            if attribute not in _STR_METHODS:
+                raise LimitError(f"uses str.{attribute}, which templates may not use")
+            if attribute == "format":
+                _check_format_spec(obj)
         return super().getattr(obj, attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
