@@ -34,6 +34,7 @@ from .assemble import merge_documents
 from .errors import InputError, OutputExistsError, PacketError
 from .models import Client, Practice
 from .rendering import RenderedDocument, RuleSlots, TemplateSet, build_context, load_template_set, render_docx
+from .rendering._glyphs import uncovered_fields
 from .rendering._slots import slots_from_rules
 from .rendering._templates import available_locales
 from .rules._resolve import ResolvedRules, resolve_rules
@@ -195,6 +196,15 @@ def stage_packet(
     if not templates:
         raise PacketError("no templates selected")
     _check_target(out_dir)
+    # A character no installed font has would be drawn as an empty box, without a word.
+    for model, prefix in ((client, "client"), (practice, "practice")):
+        missing = uncovered_fields(model, prefix)
+        if missing:
+            raise InputError(
+                "has a character that no installed font can show (it would print as an empty box); "
+                "install a font that covers it (CJK: fonts-noto-cjk) or correct the value",
+                field=missing[0],
+            )
     rules_record: dict[str, Any] | None = None
     resolved: ResolvedRules | None = None
     if rules is None and state_rules:
