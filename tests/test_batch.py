@@ -129,7 +129,7 @@ def test_report_files_list_every_row_in_order(bad_rows_batch: tuple[Path, list[B
     ]
     assert first["sha256"] == by_id(results)["C-1001"].hashes
     lines = (out / REPORT_CSV).read_text(encoding="utf-8").splitlines()
-    assert lines[0] == "row,client_id,folder,status,error,warnings,outputs,sha256,seconds"
+    assert lines[0] == "row,client_id,folder,status,error,warnings,outputs,sha256,seconds,note"
     assert [line.split(",")[0] for line in lines[1:]] == [str(n) for n in range(2, rows + 2)]
     assert lines[-2].startswith(f"{rows},C-2001,,failed,")
 

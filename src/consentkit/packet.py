@@ -351,6 +351,10 @@ def finish_packet(staged: StagedPacket, pdf_paths: Sequence[Path]) -> RenderResu
         sync_folder(staged.staging)
         _check_target(staged.out_dir)
         replace_dir(staged.staging, staged.out_dir)
+        # Again now: a killed render's LibreOffice, ended only when this render's converter
+        # started, may have been writing into its staging folder when stage_packet removed it.
+        name = staged.out_dir.name
+        remove_dead_leftovers(staged.out_dir.parent, (f".{name}.staging-", f".{name}.old-"))
     finally:
         staged.discard()
     return RenderResult(out_dir=staged.out_dir, manifest=manifest, warnings=staged.warnings)
