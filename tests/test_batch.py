@@ -119,7 +119,7 @@ def test_report_files_list_every_row_in_order(bad_rows_batch: tuple[Path, list[B
     out, results = bad_rows_batch
     report = json.loads((out / REPORT_JSON).read_text(encoding="utf-8"))
     rows = len(EXAMPLE_IDS) + 2
-    summary = {"rows": rows, "ok": rows - 2, "skipped": 0, "failed": 2, "seconds": 0}
+    summary = {"rows": rows, "ok": rows - 2, "skipped": 0, "failed": 2, "blank": 0, "seconds": 0}
     assert report["summary"] | {"seconds": 0} == summary
     assert [entry["row"] for entry in report["results"]] == list(range(2, rows + 2))
     first = report["results"][0]
@@ -129,7 +129,7 @@ def test_report_files_list_every_row_in_order(bad_rows_batch: tuple[Path, list[B
     ]
     assert first["sha256"] == by_id(results)["C-1001"].hashes
     lines = (out / REPORT_CSV).read_text(encoding="utf-8").splitlines()
-    assert lines[0] == "row,client_id,folder,status,error,warnings,outputs,sha256,seconds"
+    assert lines[0] == "row,client_id,folder,status,error,warnings,outputs,sha256,seconds,note"
     assert [line.split(",")[0] for line in lines[1:]] == [str(n) for n in range(2, rows + 2)]
     assert lines[-2].startswith(f"{rows},C-2001,,failed,")
 

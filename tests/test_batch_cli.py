@@ -86,7 +86,7 @@ def test_a_terminal_gets_a_progress_bar_with_rate_and_time_left() -> None:
     ]
     screen = io.StringIO()
     console = Console(file=screen, force_terminal=True, width=100, color_system=None)
-    assert _with_progress(iter(results), 3, console) == {"ok": 1, "skipped": 1, "failed": 1}
+    assert _with_progress(iter(results), 3, console) == {"ok": 1, "skipped": 1, "failed": 1, "blank": 0}
     shown = screen.getvalue()
     assert "row 4 (no id): failed: clients.csv row 4: bad" in shown
     assert "3/3" in shown and "/min" in shown and "ETA" in shown

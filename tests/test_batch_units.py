@@ -129,9 +129,9 @@ def _fake_packet(folder: Path, inputs: str) -> None:
 def test_a_packet_counts_as_complete_only_with_every_file_intact(tmp_path: Path) -> None:
     folder = tmp_path / "C-1"
     _fake_packet(folder, "abc")
-    outputs = verified_outputs(folder, "abc")
-    assert outputs is not None
-    assert sorted(outputs) == sorted(
+    found = verified_outputs(folder, "abc")
+    assert found is not None
+    assert sorted(found.hashes) == sorted(
         f"C-1/{n}" for n in ("a.docx", "a.pdf", "b.docx", "b.pdf", "packet.pdf", "manifest.json")
     )
     assert verified_outputs(folder, "other inputs") is None
@@ -201,9 +201,10 @@ def test_report_files_hold_every_row_sorted(tmp_path: Path) -> None:
         "outputs": "C-1/packet.pdf;C-1/manifest.json",
         "sha256": "aa;bb",
         "seconds": "1.235",
+        "note": "",
     }
     assert rows[2]["client_id"] == "" and rows[2]["error"] == "fewer cells"
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     assert report["schema"] == "consentkit.batch-report/1"
-    assert report["summary"] == {"rows": 3, "ok": 1, "skipped": 0, "failed": 2, "seconds": 2.5}
+    assert report["summary"] == {"rows": 3, "ok": 1, "skipped": 0, "failed": 2, "blank": 0, "seconds": 2.5}
     assert report["results"][0]["sha256"] == {"C-1/packet.pdf": "aa", "C-1/manifest.json": "bb"}

@@ -118,7 +118,7 @@ def test_verify_reports_the_revocation(
     }
     checks = {c.name: c for c in report.checks}
     assert checks["revocation"].ok
-    assert checks["revocation"].detail == f"revoked on 2026-12-01 14:00:00 UTC by {BY}: {REASON}"
+    assert checks["revocation"].detail == f"revoked on 2026-12-01 14:00:00 UTC: {REASON}"  # no name: PHI
     assert checks["original packet"].ok
     assert checks["seal"].ok
     assert "consent REVOKED" in report.summary()[0]

@@ -15,7 +15,13 @@ LibreOffice fails in ways that do not show in its exit status, so nothing it rep
 * malformed export options give a plain PDF, so every output must claim PDF/A-3 in its XMP;
 * two conversions sharing one profile fail silently, so every converter has a private profile;
 * a timeout of the launcher leaves ``soffice.bin`` running, so LibreOffice runs in its own
-  process group (session) and the whole group is killed.
+  process group (session) and the whole group is killed;
+* a LibreOffice killed mid-way leaves ``lu*.tmp`` folders in the temporary folder, so it runs
+  with its temporary folder inside its profile, removed with the profile;
+* a process killed while it converts leaves its profile (and, LibreOffice being in a session of
+  its own, LibreOffice itself): profiles are named after the process that made them, and the
+  first converter of a later process ends what still uses a dead process's profile and removes
+  the profile.
 """
 
 from __future__ import annotations
@@ -40,7 +46,8 @@ from typing import Protocol, Self
 import attrs
 import pikepdf
 
-from .errors import ConversionError, ConversionTimeout
+from ._files import dead_leftovers, owner_tag
+from .errors import ConversionCrash, ConversionError, ConversionTimeout
 from .pdf.archival import xmp_problems
 
 __all__ = [
@@ -71,6 +78,11 @@ _DOCX_FILTER = "MS Word 2007 XML"
 _PDF_MODE = 0o600
 _DIR_MODE = 0o700
 _STDERR_LIMIT = 64 * 1024
+#: Profiles are named ``consentkit-lo-profile-<owner tag>-<random>`` (see ``_files.owner_tag``).
+PROFILE_PREFIX = "consentkit-lo-profile-"
+#: LibreOffice's temporary folder, inside its profile.
+_TMP = "tmp"
+_SWEPT = threading.Event()
 
 
 class Converter(Protocol):
@@ -207,6 +219,9 @@ class LibreOfficeConverter:
         self._lock = threading.RLock()
         self._seconds = 0.0
         self._calls = 0
+        #: Documents of the last run whose LibreOffice call failed as a whole (nonzero exit, no
+        #: usable PDF at all), with the number of documents in that call.
+        self._whole_call_failed: dict[Path, int] = {}
 
     @property
     def seconds_in_libreoffice(self) -> float:
@@ -226,7 +241,8 @@ class LibreOfficeConverter:
                 self._given_profile.mkdir(parents=True, exist_ok=True, mode=_DIR_MODE)
                 return self._given_profile
             if self._own_profile is None:
-                path = Path(tempfile.mkdtemp(prefix="consentkit-lo-profile-")).absolute()
+                sweep_stale_profiles()
+                path = Path(tempfile.mkdtemp(prefix=f"{PROFILE_PREFIX}{owner_tag()}-")).absolute()
                 self._own_profile = path
                 self._remove_profile = weakref.finalize(self, shutil.rmtree, path, ignore_errors=True)
             return self._own_profile
@@ -293,6 +309,14 @@ class LibreOfficeConverter:
                 problems = self._convert_batches(retry, staging)
                 if problems:
                     first = next(doc for doc in inputs if doc in problems)
+                    if self._whole_call_failed.get(first, 1) > 1:
+                        # Every document of a call failed (a crash, say): no one document is to
+                        # blame, and the caller should try them again apart before blaming one.
+                        raise ConversionCrash(
+                            f"{problems[first]} for any of the {self._whole_call_failed[first]} documents "
+                            "of its call, also on a second try",
+                            document=None,
+                        )
                     raise ConversionError(f"{problems[first]}, also on a second try", document=first.name)
             for doc, target in zip(inputs, targets, strict=True):
                 staged = staging / target.name
@@ -308,15 +332,20 @@ class LibreOfficeConverter:
     def _convert_batches(self, documents: list[Path], staging: Path) -> dict[Path, str]:
         """Convert in runs of at most ``max_files_per_call``; return what is wrong per document."""
         problems: dict[Path, str] = {}
+        self._whole_call_failed = {}
         for start in range(0, len(documents), self.max_files_per_call):
             batch = documents[start : start + self.max_files_per_call]
             for doc in batch:
                 (staging / f"{doc.stem}.pdf").unlink(missing_ok=True)
             call = self._run(batch, staging)
+            failed = []
             for doc in batch:
                 problem = _output_problem(staging / f"{doc.stem}.pdf")
                 if problem is not None:
                     problems[doc] = problem + call.explain(len(batch))
+                    failed.append(doc)
+            if len(failed) == len(batch) and call.returncode != 0:
+                self._whole_call_failed.update(dict.fromkeys(batch, len(batch)))
         return problems
 
     def _run(self, batch: list[Path], staging: Path) -> _Call:
@@ -335,10 +364,20 @@ class LibreOfficeConverter:
             str(staging),
             *(str(doc) for doc in batch),
         ]
+        # LibreOffice's own temporary files (lu*.tmp) go inside the profile: a killed LibreOffice
+        # leaves them there, and they go with the profile.
+        private_tmp = self.profile_dir / _TMP
+        private_tmp.mkdir(exist_ok=True, mode=_DIR_MODE)
+        environment = {
+            **os.environ,
+            "TMPDIR": str(private_tmp),
+            "TMP": str(private_tmp),
+            "TEMP": str(private_tmp),
+        }
         started = time.monotonic()
         self._calls += 1
         try:
-            returncode, stderr = _run_in_own_group(command, self.timeout)
+            returncode, stderr = _run_in_own_group(command, self.timeout, environment)
         finally:
             self._seconds += time.monotonic() - started
         if returncode is None:
@@ -408,7 +447,9 @@ def _staging(outdir: Path) -> Iterator[Path]:
 # --- processes --------------------------------------------------------------------------------
 
 
-def _run_in_own_group(command: list[str], timeout: float) -> tuple[int | None, str]:
+def _run_in_own_group(
+    command: list[str], timeout: float, environment: dict[str, str] | None = None
+) -> tuple[int | None, str]:
     """Run ``command`` in a new process group; kill the whole group when it is done or too slow.
 
     The group is killed also when waiting is interrupted (``KeyboardInterrupt``), so no
@@ -426,6 +467,7 @@ def _run_in_own_group(command: list[str], timeout: float) -> tuple[int | None, s
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,
                 creationflags=subprocess.CREATE_NEW_PROCESS_GROUP,
+                env=environment,
             )
             try:
                 process.wait(timeout=timeout)
@@ -443,6 +485,7 @@ def _run_in_own_group(command: list[str], timeout: float) -> tuple[int | None, s
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,
                 start_new_session=True,
+                env=environment,
             )
             try:
                 finished = _wait_unreaped(process, timeout)
@@ -510,6 +553,78 @@ def _kill_tree_windows(process: subprocess.Popen[bytes]) -> None:
         )
     with contextlib.suppress(OSError):
         process.kill()
+
+
+# --- what killed processes left ----------------------------------------------------------------
+
+
+def sweep_stale_profiles() -> int:
+    """End the LibreOffice processes still using the profile of a dead process and remove such
+    profiles (with LibreOffice's temporary files inside); done once per process, by its first
+    converter.
+
+    Returns:
+        How many profiles were removed.
+    """
+    if _SWEPT.is_set():
+        return 0
+    _SWEPT.set()
+    stale = dead_leftovers(Path(tempfile.gettempdir()), (PROFILE_PREFIX,))
+    return len(end_profiles(stale))
+
+
+def end_profiles(profiles: Sequence[Path]) -> list[Path]:
+    """SIGKILL every process started with one of these LibreOffice profiles, then remove the
+    profiles (those inside the temporary folder only). A dying LibreOffice may still write into its
+    profile, so kill, wait, remove and look again until the profiles stay gone.
+
+    Returns:
+        The profiles removed.
+    """
+    profiles = [p for p in profiles if p.name.startswith(PROFILE_PREFIX)]
+    if not profiles:
+        return []
+    temp = Path(tempfile.gettempdir()).resolve()
+    ours = [p for p in profiles if p.resolve().parent == temp and not p.is_symlink()]
+    for _attempt in range(5):
+        if sys.platform == "linux":
+            _kill_users_of(profiles)
+        for profile in ours:
+            shutil.rmtree(profile, ignore_errors=True)
+        if not any(profile.exists() for profile in ours):
+            break
+        time.sleep(0.2)
+    return [p for p in ours if not p.exists()]
+
+
+def _process_running(pid: int) -> bool:
+    """The process exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:  # noqa: PTH123
+            return handle.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _kill_users_of(profiles: Sequence[Path]) -> None:
+    """SIGKILL every process started with one of these LibreOffice profiles; wait until gone."""
+    arguments = {f"-env:UserInstallation={p.as_uri()}".encode() for p in profiles}
+    killed = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/cmdline", "rb") as handle:  # noqa: PTH123
+                argv = handle.read().split(b"\0")
+        except OSError:
+            continue
+        if arguments.intersection(argv):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(int(entry.name), signal.SIGKILL)
+                killed.append(int(entry.name))
+    deadline = time.monotonic() + 5.0
+    while any(_process_running(pid) for pid in killed) and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 # --- finding LibreOffice ----------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConsentKitError",
+    "ConversionCrash",
     "ConversionError",
     "ConversionTimeout",
     "InputError",
@@ -88,6 +89,12 @@ class ConversionError(ConsentKitError):
 
 class ConversionTimeout(ConversionError):
     """A conversion ran past its time limit; its process group was killed."""
+
+
+class ConversionCrash(ConversionError):
+    """LibreOffice failed (exited with an error, wrote no usable PDF) for every document of a
+    call of several documents, twice: a crash that names no culprit. Batch generation converts
+    such documents again in smaller groups before it blames any of them."""
 
 
 class PacketError(ConsentKitError):

@@ -211,8 +211,12 @@ def _optional_non_negative_int(instance: object, attribute: attrs.Attribute[Any]
         _non_negative_int(instance, attribute, value)
 
 
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
+
+
 def _to_int(value: object) -> object:
-    if isinstance(value, str) and value.strip().isdigit():
+    # ASCII digits only: str.isdigit() accepts "²" and other digits int() refuses.
+    if isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value.strip()):
         return int(value.strip())
     return value
 

@@ -23,7 +23,15 @@ import attrs
 import pikepdf
 
 from . import __version__
-from ._files import DIR_MODE, replace_dir, sha256_file, sync_folder, write_private
+from ._files import (
+    DIR_MODE,
+    owner_tag,
+    remove_dead_leftovers,
+    replace_dir,
+    sha256_file,
+    sync_folder,
+    write_private,
+)
 from .assemble import merge_documents
 from .errors import InputError, OutputExistsError, PacketError
 from .models import Client, Practice
@@ -37,6 +45,7 @@ from .rendering import (
     load_template_set,
     render_docx,
 )
+from .rendering._glyphs import uncovered_fields
 from .rendering._slots import slots_from_rules
 from .rendering._templates import available_locales
 from .rules._resolve import ResolvedRules, resolve_rules
@@ -198,6 +207,15 @@ def stage_packet(
     if not templates:
         raise PacketError("no templates selected")
     _check_target(out_dir)
+    # A character no installed font has would be drawn as an empty box, without a word.
+    for model, prefix in ((client, "client"), (practice, "practice")):
+        missing = uncovered_fields(model, prefix)
+        if missing:
+            raise InputError(
+                "has a character that no installed font can show (it would print as an empty box); "
+                "install a font that covers it (CJK: fonts-noto-cjk) or correct the value",
+                field=missing[0],
+            )
     rules_record: dict[str, Any] | None = None
     resolved: ResolvedRules | None = None
     if rules is None and state_rules:
@@ -212,9 +230,9 @@ def stage_packet(
     context = build_context(
         practice, client, templates=template_set, on=on, packet_id=packet_id, rules=rules, warnings=warnings
     )
-    missing = client.local_resources.missing()
-    if missing:
-        fields = ", ".join(f"local_resources.{_RESOURCE_FIELD[m]}" for m in missing)
+    absent = client.local_resources.missing()
+    if absent:
+        fields = ", ".join(f"local_resources.{_RESOURCE_FIELD[m]}" for m in absent)
         warnings.append(
             "the emergency plan has no local emergency resources for the session address "
             f"({fields}): a clinician's 911 call reaches the clinician's own dispatch centre"
@@ -223,7 +241,9 @@ def stage_packet(
     packet_title = context["_packet"]["title"]
     signer_keys = {s["key"] for s in context["signers"]}
     out_dir.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
+    # What an earlier, killed render of this folder left (client documents included) goes first.
+    remove_dead_leftovers(out_dir.parent, (f".{out_dir.name}.staging-", f".{out_dir.name}.old-"))
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-{owner_tag()}-", dir=out_dir.parent))
     # The signed documents in the client's language; with include_english, an unsigned English
     # copy of each follows for reference (a Spanish-speaking client's family, a court, a board).
     batches = [(template_set, templates, context, False)]
@@ -364,6 +384,10 @@ def finish_packet(staged: StagedPacket, pdf_paths: Sequence[Path]) -> RenderResu
         sync_folder(staged.staging)
         _check_target(staged.out_dir)
         replace_dir(staged.staging, staged.out_dir)
+        # Again now: a killed render's LibreOffice, ended only when this render's converter
+        # started, may have been writing into its staging folder when stage_packet removed it.
+        name = staged.out_dir.name
+        remove_dead_leftovers(staged.out_dir.parent, (f".{name}.staging-", f".{name}.old-"))
     finally:
         staged.discard()
     return RenderResult(out_dir=staged.out_dir, manifest=manifest, warnings=staged.warnings)

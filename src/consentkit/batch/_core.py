@@ -22,7 +22,7 @@ from ..packet import choose_template_set
 from ..rendering import TemplateSet, load_template_set
 from ._lock import BatchLock
 from ._names import FolderNames
-from ._results import REPORT_CSV, REPORT_JSON, BatchResult, write_report_csv, write_report_json
+from ._results import REPORT_CSV, REPORT_JSON, BatchResult, row_error, write_report_csv, write_report_json
 from ._resume import (
     clean_stale,
     inputs_sha256,
@@ -32,7 +32,15 @@ from ._resume import (
     template_file_hashes,
     verified_outputs,
 )
-from ._worker import ConverterPool, Item, Settings, register_pool, run_chunk, unregister_pool
+from ._worker import (
+    ConverterPool,
+    Item,
+    Settings,
+    existing_folder,
+    register_pool,
+    run_chunk,
+    unregister_pool,
+)
 
 __all__ = ["generate_packets"]
 
@@ -90,8 +98,12 @@ class _Planner:
 
     def plan(self, row: int, entry: Client | ClientRow) -> BatchResult | Item:
         started = time.perf_counter()
+        source: str | None = None
         if isinstance(entry, ClientRow):
             row = entry.row
+            source = entry.source
+            if entry.blank:
+                return BatchResult(row=row, client_id=None, folder=None, status="skipped", note="blank")
             if entry.error is not None or entry.client is None:
                 raw_id = entry.data.get("id")
                 client_id = raw_id.strip() if isinstance(raw_id, str) and raw_id.strip() else None
@@ -101,13 +113,13 @@ class _Planner:
         else:
             client = entry
 
-        def failed(error: str, folder: str | None = None) -> BatchResult:
+        def failed(error: str | BaseException, folder: str | None = None) -> BatchResult:
             return BatchResult(
                 row=row,
                 client_id=client.id,
                 folder=folder,
                 status="failed",
-                error=error,
+                error=row_error(error, source=source, row=row),
                 seconds=time.perf_counter() - started,
             )
 
@@ -122,7 +134,7 @@ class _Planner:
             if self.include_english and template_set.locale != "en-US":
                 sets.append(load_template_set("en-US"))
         except ConsentKitError as exc:
-            return failed(str(exc))
+            return failed(exc)
         templates = [
             t for t in template_set.templates if self.template_ids is None or t.id in self.template_ids
         ]
@@ -143,18 +155,20 @@ class _Planner:
             practice_form=self.practice_form,
         )
         if not self.force:
-            outputs = verified_outputs(self.out_dir / folder, digest)
-            if outputs is not None:
+            found = verified_outputs(self.out_dir / folder, digest)
+            if found is not None:
                 return BatchResult(
                     row=row,
                     client_id=client.id,
                     folder=folder,
                     status="skipped",
-                    hashes=outputs,
+                    warnings=found.warnings,
+                    hashes=found.hashes,
                     seconds=time.perf_counter() - started,
                 )
         return Item(
             row=row,
+            source=source,
             client=client,
             folder=folder,
             inputs_sha256=digest,
@@ -344,7 +358,11 @@ def _run(
                     )
                     chunk_results = [
                         BatchResult(
-                            row=i.row, client_id=i.client.id, folder=i.folder, status="failed", error=error
+                            row=i.row,
+                            client_id=i.client.id,
+                            folder=existing_folder(settings.out_dir, i.folder),
+                            status="failed",
+                            error=row_error(error, source=i.source, row=i.row),
                         )
                         for i in chunk
                     ]

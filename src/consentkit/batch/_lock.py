@@ -13,15 +13,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
-import signal
-import sys
-import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from .._files import NotRegularFileError, open_private
+from ..convert import end_profiles
 from ..errors import OutputExistsError
 
 try:
@@ -52,7 +49,10 @@ class BatchLock:
         Raises:
             OutputExistsError: another batch holds the lock.
         """
-        fd = os.open(out_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = open_private(out_dir / LOCK_NAME)
+        except NotRegularFileError as exc:
+            raise OutputExistsError(f"{out_dir.name}/{LOCK_NAME} {exc.strerror}") from exc
         try:
             if fcntl is not None:
                 try:
@@ -78,54 +78,10 @@ class BatchLock:
         os.pwrite(self._fd, data, 0)
 
 
-def _running(pid: int) -> bool:
-    """The process exists and is not a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:  # noqa: PTH123
-            return handle.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except (OSError, IndexError):
-        return False
-
-
 def _end_leftovers(record: bytes) -> None:
     """End the LibreOffice processes using the profiles of a dead run; remove those profiles."""
     try:
         profiles = [Path(p) for p in json.loads(record.decode("utf-8")).get("profiles", [])]
     except (ValueError, AttributeError, TypeError):
         return
-    profiles = [p for p in profiles if p.name.startswith(_PROFILE_PREFIX)]
-    if not profiles:
-        return
-    temp = Path(tempfile.gettempdir()).resolve()
-    ours = [p for p in profiles if p.resolve().parent == temp]
-    # A dying LibreOffice may still write into its profile (and its launcher may be starting it
-    # again), so kill, wait, remove, and look again until the profiles stay gone.
-    for _attempt in range(5):
-        if sys.platform == "linux":
-            _kill_users_of(profiles)
-        for profile in ours:
-            shutil.rmtree(profile, ignore_errors=True)
-        if not any(profile.exists() for profile in ours):
-            return
-        time.sleep(0.2)
-
-
-def _kill_users_of(profiles: list[Path]) -> None:
-    """SIGKILL every process started with one of these LibreOffice profiles; wait until gone."""
-    arguments = {f"-env:UserInstallation={p.as_uri()}".encode() for p in profiles}
-    killed = []
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/cmdline", "rb") as handle:  # noqa: PTH123
-                argv = handle.read().split(b"\0")
-        except OSError:
-            continue
-        if arguments.intersection(argv):
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(int(entry.name), signal.SIGKILL)
-                killed.append(int(entry.name))
-    deadline = time.monotonic() + 5.0
-    while any(_running(pid) for pid in killed) and time.monotonic() < deadline:
-        time.sleep(0.02)
+    end_profiles(profiles)

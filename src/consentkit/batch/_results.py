@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -13,17 +11,52 @@ from typing import Any, Literal
 import attrs
 
 from .. import __version__
+from .._csv import write_csv
 from .._files import atomic_writer
+from ..errors import ConsentKitError, InputError
 
-__all__ = ["REPORT_CSV", "REPORT_JSON", "BatchResult", "Status", "write_report_csv", "write_report_json"]
+__all__ = [
+    "REPORT_CSV",
+    "REPORT_JSON",
+    "BatchResult",
+    "Status",
+    "row_error",
+    "write_report_csv",
+    "write_report_json",
+]
 
 REPORT_CSV = "report.csv"
 REPORT_JSON = "report.json"
 REPORT_SCHEMA = "consentkit.batch-report/1"
 
 #: ``ok``: the packet was written; ``skipped``: a complete packet for the same inputs was already
-#: there; ``failed``: the row could not be read or its packet could not be made (see ``error``).
+#: there, or the row is blank (``note`` says ``blank``); ``failed``: the row could not be read or
+#: its packet could not be made (see ``error``).
 Status = Literal["ok", "skipped", "failed"]
+
+
+def row_error(error: str | BaseException, *, source: str | None, row: int) -> str:
+    """A row's error message, led by where the row is (``clients.csv row 14``, or ``row 14`` when
+    the clients did not come from a file), as the messages of unreadable rows are.
+
+    An :class:`~consentkit.errors.InputError` raised while rendering names the field but not the
+    row; it gets the row's place in front of its field. Anything else not from consentkit shows
+    only its type (its text may quote a value).
+    """
+    where = f"{source} row {row}" if source else f"row {row}"
+    if isinstance(error, InputError) and error.source is None and error.row is None:
+        return str(InputError(error.reason, source=source, row=row, field=error.field))
+    if isinstance(error, BaseException):
+        message = (
+            str(error) if isinstance(error, ConsentKitError) else f"unexpected error ({type(error).__name__})"
+        )
+    else:
+        message = error
+    return (
+        message
+        if message.startswith(f"{where}:") or message.startswith(f"{where},")
+        else f"{where}: {message}"
+    )
 
 
 def _to_dict(value: Mapping[str, str]) -> dict[str, str]:
@@ -55,6 +88,8 @@ class BatchResult:
     seconds: float = 0.0
     #: Of ``seconds``, this client's share of the time LibreOffice ran.
     libreoffice_seconds: float = 0.0
+    #: Why a row was skipped when it is not for a complete packet: ``blank`` (every cell empty).
+    note: str = ""
 
     @property
     def outputs(self) -> tuple[str, ...]:
@@ -78,40 +113,48 @@ class BatchResult:
             "outputs": list(self.outputs),
             "sha256": dict(self.hashes),
             "seconds": round(self.seconds, 3),
+            "note": self.note,
         }
 
 
-_CSV_FIELDS = ("row", "client_id", "folder", "status", "error", "warnings", "outputs", "sha256", "seconds")
+_CSV_FIELDS = (
+    "row",
+    "client_id",
+    "folder",
+    "status",
+    "error",
+    "warnings",
+    "outputs",
+    "sha256",
+    "seconds",
+    "note",
+)
 
 
 def write_report_csv(results: Iterable[BatchResult], path: str | Path) -> Path:
     """Write ``report.csv``: one line per row, sorted by row.
 
     ``outputs`` and ``sha256`` list the files and their hashes in the same order, separated by
-    ``;``; ``warnings`` are separated by ``;`` too. The file is replaced atomically.
+    ``;``; ``warnings`` are separated by ``;`` too. A cell a spreadsheet would run as a formula
+    (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) gets a ``'`` in front.
+    The file is replaced atomically.
     """
-    path = Path(path)
-    with atomic_writer(path) as raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-        writer = csv.writer(text, lineterminator="\n")
-        writer.writerow(_CSV_FIELDS)
-        for result in sorted(results, key=lambda r: r.row):
-            writer.writerow(
-                [
-                    result.row,
-                    result.client_id or "",
-                    result.folder or "",
-                    result.status,
-                    result.error,
-                    ";".join(result.warnings),
-                    ";".join(result.outputs),
-                    ";".join(result.hashes.values()),
-                    f"{result.seconds:.3f}",
-                ]
-            )
-        text.flush()
-        text.detach()  # atomic_writer syncs, closes and renames the file itself
-    return path
+    rows = (
+        [
+            result.row,
+            result.client_id or "",
+            result.folder or "",
+            result.status,
+            result.error,
+            ";".join(result.warnings),
+            ";".join(result.outputs),
+            ";".join(result.hashes.values()),
+            f"{result.seconds:.3f}",
+            result.note,
+        ]
+        for result in sorted(results, key=lambda r: r.row)
+    )
+    return write_csv(path, _CSV_FIELDS, rows)
 
 
 def write_report_json(
@@ -124,6 +167,7 @@ def write_report_json(
     path = Path(path)
     ordered = sorted(results, key=lambda r: r.row)
     counts = {status: sum(1 for r in ordered if r.status == status) for status in ("ok", "skipped", "failed")}
+    counts["blank"] = sum(1 for r in ordered if r.note == "blank")
     report: dict[str, Any] = {
         "schema": REPORT_SCHEMA,
         "consentkit_version": __version__,

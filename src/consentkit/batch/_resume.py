@@ -33,6 +33,7 @@ from ..rules._load import packaged_sources
 
 __all__ = [
     "INPUTS_KEY",
+    "VerifiedPacket",
     "clean_stale",
     "inputs_sha256",
     "manifest_client_id",
@@ -154,11 +155,22 @@ def manifest_client_id(folder: Path) -> str | None:
     return client_id if isinstance(client_id, str) else None
 
 
-def verified_outputs(folder: Path, expected_inputs: str) -> dict[str, str] | None:
-    """The files of a complete packet made from ``expected_inputs``, with their SHA-256.
+@attrs.frozen
+class VerifiedPacket:
+    """A complete packet found on disk (see :func:`verified_outputs`)."""
+
+    #: Its files, relative to the folder's parent, with their SHA-256.
+    hashes: dict[str, str]
+    #: The warnings its manifest records (a resumed run reports them again for the skipped row).
+    warnings: tuple[str, ...]
+
+
+def verified_outputs(folder: Path, expected_inputs: str) -> VerifiedPacket | None:
+    """The files of a complete packet made from ``expected_inputs``, with their SHA-256, and
+    the warnings recorded when it was made.
 
     Returns ``None`` unless the folder's manifest records ``expected_inputs`` and every file it
-    lists exists with the hash it records. The keys are paths relative to the folder's parent.
+    lists exists with the hash it records.
     """
     if folder.is_symlink() or not folder.is_dir():
         return None
@@ -171,6 +183,7 @@ def verified_outputs(folder: Path, expected_inputs: str) -> dict[str, str] | Non
             listed.append((document["docx"], document["docx_sha256"]))
             listed.append((document["pdf"], document["pdf_sha256"]))
         listed.append((manifest["packet"]["file"], manifest["packet"]["sha256"]))
+        warnings = tuple(str(w) for w in manifest.get("warnings") or ())
     except (KeyError, TypeError):
         return None
     hashes: dict[str, str] = {}
@@ -182,7 +195,7 @@ def verified_outputs(folder: Path, expected_inputs: str) -> dict[str, str] | Non
     if PACKET_NAME not in {name for name, _ in listed}:
         return None
     hashes[f"{folder.name}/{MANIFEST_NAME}"] = sha256_file(folder / MANIFEST_NAME)
-    return hashes
+    return VerifiedPacket(hashes=hashes, warnings=warnings)
 
 
 def clean_stale(out_dir: Path) -> int:

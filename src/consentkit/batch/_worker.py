@@ -24,14 +24,22 @@ import attrs
 
 from .._files import sha256_file
 from ..convert import LibreOfficeConverter
-from ..errors import ConsentKitError, ConversionError, ConversionTimeout, TemplateError
+from ..errors import ConversionCrash, ConversionError, ConversionTimeout, TemplateError
 from ..models import Client, Practice
 from ..packet import MANIFEST_NAME, StagedPacket, finish_packet, stage_packet
 from ..rendering._compiled import compiled_renderer
-from ._results import BatchResult
+from ._results import BatchResult, row_error
 from ._resume import INPUTS_KEY
 
-__all__ = ["ConverterPool", "Item", "Settings", "register_pool", "run_chunk", "unregister_pool"]
+__all__ = [
+    "ConverterPool",
+    "Item",
+    "Settings",
+    "existing_folder",
+    "register_pool",
+    "run_chunk",
+    "unregister_pool",
+]
 
 #: Limit of one LibreOffice call unless the caller sets one: generous for a healthy process
 #: (measured: about 0.05 s per stock document, 0.8 s to start), short enough to notice a hang.
@@ -68,6 +76,8 @@ class Item:
     client: Client
     folder: str
     inputs_sha256: str
+    #: The clients file's name, for messages (``None`` when the clients were given as objects).
+    source: str | None = None
     #: The SHA-256 of each template file the packet may be made from (``locale/file name`` -> hash).
     template_hashes: dict[str, str] = attrs.field(eq=False)
     documents: int
@@ -190,23 +200,22 @@ class _Packet:
     #: The documents' copies in the chunk's conversion folder, in the packet's order.
     inputs: list[Path] = attrs.Factory(list)
     pdfs: list[Path] | None = None
-    error: str = ""
+    error: str | BaseException = ""
 
 
-def _describe(exc: BaseException) -> str:
-    """An error message safe for the report: consentkit's own, else only the error's type."""
-    if isinstance(exc, ConsentKitError):
-        return str(exc)
-    return f"unexpected error ({type(exc).__name__})"
+def existing_folder(out_dir: Path, folder: str) -> str | None:
+    """``folder`` if it exists in ``out_dir`` (an earlier packet), else ``None``: a failed row
+    never names a folder that was not made."""
+    return folder if (out_dir / folder).is_dir() else None
 
 
-def _failed(item: Item, error: str, seconds: float) -> BatchResult:
+def _failed(item: Item, error: str | BaseException, seconds: float, out_dir: Path) -> BatchResult:
     return BatchResult(
         row=item.row,
         client_id=item.client.id,
-        folder=item.folder,
+        folder=existing_folder(out_dir, item.folder),
         status="failed",
-        error=error,
+        error=row_error(error, source=item.source, row=item.row),
         seconds=seconds,
     )
 
@@ -251,7 +260,7 @@ def run_chunk(practice: Practice, items: Sequence[Item], settings: Settings) -> 
             try:
                 staged = _stage(practice, item, settings)
             except Exception as exc:
-                results.append(_failed(item, _describe(exc), time.perf_counter() - started))
+                results.append(_failed(item, exc, time.perf_counter() - started, settings.out_dir))
                 continue
             packets.append(_Packet(item=item, staged=staged, seconds=time.perf_counter() - started))
     if not packets:
@@ -269,9 +278,9 @@ def run_chunk(practice: Practice, items: Sequence[Item], settings: Settings) -> 
         except Exception as exc:
             for packet in packets:
                 if packet.pdfs is None and not packet.error:
-                    packet.error = _describe(exc)
+                    packet.error = exc
         for packet in packets:
-            results.append(_finish(packet))
+            results.append(_finish(packet, settings.out_dir))
     finally:
         for packet in packets:
             packet.staged.discard()
@@ -298,8 +307,9 @@ def _convert(
 
     The converter itself converts missing or invalid outputs once more. When the call still
     fails: a document named by the error fails its client and the rest are converted again; a
-    timeout (which names no culprit) splits the clients into halves converted separately, down
-    to a single client, which is tried once more before it is marked failed.
+    timeout or a crash of the whole call (which name no culprit) splits the clients into halves
+    converted separately, down to a single client, which is tried once more before it is marked
+    failed.
     """
     documents = [doc for packet in packets for doc in packet.inputs]
     converter.timeout = settings.call_timeout(len(documents))
@@ -313,7 +323,8 @@ def _convert(
                 packet.libreoffice_seconds += spent * len(packet.inputs) / len(documents)
     except ConversionError as exc:
         culprit = None
-        if not isinstance(exc, ConversionTimeout):
+        # A timeout or a crash of the whole call names no culprit: bisect instead.
+        if not isinstance(exc, ConversionTimeout | ConversionCrash):
             culprit = next((p for p in packets if any(d.name == exc.document for d in p.inputs)), None)
         if culprit is not None:
             culprit.error = _document_error(exc, culprit)
@@ -340,17 +351,19 @@ def _document_error(exc: ConversionError, packet: _Packet) -> str:
     message = str(exc)
     for link, docx in zip(packet.inputs, packet.staged.docx_paths, strict=True):
         message = message.replace(link.name, docx.name)
-    if isinstance(exc, ConversionTimeout):
+    if isinstance(exc, ConversionTimeout | ConversionCrash):
         return f"{message} (tried twice)"
     return message
 
 
-def _finish(packet: _Packet) -> BatchResult:
+def _finish(packet: _Packet, out_dir: Path) -> BatchResult:
     item = packet.item
     started = time.perf_counter()
     if packet.error or packet.pdfs is None:
         packet.staged.discard()
-        return _failed(item, packet.error or "not converted", packet.seconds + packet.libreoffice_seconds)
+        return _failed(
+            item, packet.error or "not converted", packet.seconds + packet.libreoffice_seconds, out_dir
+        )
     try:
         pdfs = []
         for pdf, docx in zip(packet.pdfs, packet.staged.docx_paths, strict=True):
@@ -361,7 +374,7 @@ def _finish(packet: _Packet) -> BatchResult:
     except Exception as exc:
         packet.staged.discard()
         seconds = packet.seconds + packet.libreoffice_seconds + time.perf_counter() - started
-        return _failed(item, _describe(exc), seconds)
+        return _failed(item, exc, seconds, out_dir)
     manifest = result.manifest
     hashes: dict[str, str] = {}
     for document in manifest["documents"]:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from .. import __version__
 from ..errors import ConsentKitError
 from . import _batch, _fhir_revoke, _finalize, _lifecycle, _render, _rules, _templates, _verify
+from ._output import printable
 
 __all__ = ["main"]
 
@@ -42,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.func(args)
     except ConsentKitError as exc:
-        print(f"consentkit: error: {exc}", file=sys.stderr)
+        print(f"consentkit: error: {printable(exc)}", file=sys.stderr)
         return getattr(exc, "exit_code", 1)
     except KeyboardInterrupt:
         print("consentkit: interrupted", file=sys.stderr)

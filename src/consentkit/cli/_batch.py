@@ -30,6 +30,7 @@ from rich.text import Text
 from ..batch import REPORT_CSV, BatchResult, generate_packets
 from ..errors import ConsentKitError
 from ..loaders import iter_clients_csv, load_practice
+from ._output import printable
 
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_NOT_RUN = 0, 1, 2
 
@@ -46,6 +47,11 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("--practice", required=True, type=Path, help="practice TOML file")
     parser.add_argument("--clients", required=True, type=Path, help="clients CSV file")
+    parser.add_argument(
+        "--encoding",
+        default="utf-8",
+        help="text encoding of the clients CSV (default utf-8; spreadsheet exports are often cp1252)",
+    )
     parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="batch folder to write")
     parser.add_argument("--workers", type=int, help="parallel LibreOffice processes (default: one per CPU)")
     parser.add_argument("--language", help="force a template locale (e.g. en-US) or a custom set folder")
@@ -61,9 +67,11 @@ def register(commands: Any) -> None:
 
 
 def _line(result: BatchResult) -> str:
-    who = result.client_id if result.client_id is not None else "(no id)"
+    who = printable(result.client_id) if result.client_id is not None else "(no id)"
     text = f"row {result.row} {who}: {result.status}"
-    return f"{text}: {result.error}" if result.error else text
+    if result.note:
+        text += f" ({result.note})"
+    return f"{text}: {printable(result.error)}" if result.error else text
 
 
 class _RateColumn(ProgressColumn):
@@ -80,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_NOT_RUN
     try:
         practice = load_practice(args.practice)
-        rows = list(iter_clients_csv(args.clients))
+        rows = list(iter_clients_csv(args.clients, encoding=args.encoding))
         results = generate_packets(
             practice,
             rows,
@@ -101,23 +109,25 @@ def run(args: argparse.Namespace) -> int:
         exc.exit_code = EXIT_NOT_RUN  # type: ignore[attr-defined]  # read by consentkit.cli.main
         raise
     elapsed = time.monotonic() - started
+    blank = f", {counts['blank']} blank" if counts["blank"] else ""
     print(
-        f"{counts['ok']} made, {counts['skipped']} already complete, {counts['failed']} failed "
-        f"in {elapsed:.0f} s; report: {args.out / REPORT_CSV}"
+        f"{counts['ok']} made, {counts['skipped'] - counts['blank']} already complete{blank}, "
+        f"{counts['failed']} failed in {elapsed:.0f} s; report: {printable(args.out / REPORT_CSV)}"
     )
     return EXIT_ROWS_FAILED if counts["failed"] else EXIT_OK
 
 
 def _with_lines(results: Any, out: TextIO) -> dict[str, int]:
-    counts = {"ok": 0, "skipped": 0, "failed": 0}
+    counts = {"ok": 0, "skipped": 0, "failed": 0, "blank": 0}
     for result in results:
         counts[result.status] += 1
+        counts["blank"] += result.note == "blank"
         print(_line(result), file=out, flush=True)
     return counts
 
 
 def _with_progress(results: Any, total: int, console: Console) -> dict[str, int]:
-    counts = {"ok": 0, "skipped": 0, "failed": 0}
+    counts = {"ok": 0, "skipped": 0, "failed": 0, "blank": 0}
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -130,6 +140,7 @@ def _with_progress(results: Any, total: int, console: Console) -> dict[str, int]
         task = progress.add_task("packets", total=total)
         for result in results:
             counts[result.status] += 1
+            counts["blank"] += result.note == "blank"
             if result.status == "failed":
                 progress.console.print(_line(result), markup=False, highlight=False)
             progress.advance(task)

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..errors import ConsentKitError
 from ..lifecycle import bundle_json, read_consent_bundle, revoke_packet
+from ._output import printable
 from ._seal import add_seal_arguments, seal_from_args
 
 EXIT_OK, EXIT_UNUSABLE = 0, 2
@@ -66,7 +67,7 @@ def run_fhir(args: argparse.Namespace) -> int:
     try:
         bundle = read_consent_bundle(args.file)
     except ConsentKitError as exc:
-        print(f"consentkit: error: {exc}", file=sys.stderr)
+        print(f"consentkit: error: {printable(exc)}", file=sys.stderr)
         return EXIT_UNUSABLE
     sys.stdout.write(bundle_json(bundle).decode("utf-8"))
     return EXIT_OK

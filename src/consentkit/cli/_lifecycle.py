@@ -37,6 +37,7 @@ from ..lifecycle import (
 from ..loaders import iter_clients_csv, load_client, load_practice
 from ..models import Address, Client, FieldValueError
 from ..rendering import TemplateSet, load_template_set
+from ._output import printable
 
 EXIT_CLEAR, EXIT_FOUND, EXIT_UNUSABLE = 0, 1, 2
 
@@ -52,7 +53,7 @@ def _unusable_input() -> Iterator[None]:
 
 
 def _usage(message: str) -> int:
-    print(f"consentkit: error: {message}", file=sys.stderr)
+    print(f"consentkit: error: {printable(message)}", file=sys.stderr)
     return EXIT_UNUSABLE
 
 
@@ -177,9 +178,9 @@ def _register_reconsent(commands: Any) -> None:
 
 def _print_decision(decision: ReconsentDecision, where: str) -> None:
     if not decision.required:
-        print(f"{where}: client {decision.client_id}: no re-consent needed")
+        print(f"{where}: client {printable(decision.client_id)}: no re-consent needed")
         return
-    print(f"{where}: client {decision.client_id}: MUST RE-CONSENT")
+    print(f"{where}: client {printable(decision.client_id)}: MUST RE-CONSENT")
     for reason in decision.reasons:
         print(f"  - [{reason.code}] {reason.message}")
 
@@ -189,11 +190,14 @@ def _print_scan_result(result: ScanResult) -> None:
     if result.decision is not None:
         _print_decision(result.decision, where)
     elif result.status == "no_packet":
-        print(f"{where}: client {result.client_id}: has no packet in the folder")
+        print(f"{where}: client {printable(result.client_id)}: has no packet in the folder")
     elif result.status == "superseded":
-        print(f"{where}: client {result.client_id}: superseded by a later packet")
+        print(f"{where}: client {printable(result.client_id)}: superseded by a later packet")
     else:
-        print(f"{where}: client {result.client_id or '?'}: could not be checked: {result.error}")
+        print(
+            f"{where}: client {printable(result.client_id or '?')}: could not be checked: "
+            f"{printable(result.error)}"
+        )
 
 
 def run_reconsent_check(args: argparse.Namespace) -> int:
@@ -221,7 +225,7 @@ def run_reconsent_check(args: argparse.Namespace) -> int:
         for row in iter_clients_csv(args.clients):
             if row.client is not None:
                 clients[row.client.id] = row.client
-            else:
+            elif not row.blank:
                 bad_rows.append(str(row.error))
         results = reconsent_scan(args.packets, practice, clients, on, templates=templates)
     attention = bool(bad_rows) or any(r.needs_attention for r in results)
@@ -235,7 +239,7 @@ def run_reconsent_check(args: argparse.Namespace) -> int:
         print(json.dumps(payload, indent=2, ensure_ascii=False))
         return EXIT_FOUND if attention else EXIT_CLEAR
     for message in bad_rows:
-        print(f"warning: {message} (this client could not be checked)")
+        print(f"warning: {printable(message)} (this client could not be checked)")
     for result in results:
         _print_scan_result(result)
     counts = {status: sum(1 for r in results if r.status == status) for status in _STATUSES}

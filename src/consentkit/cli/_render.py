@@ -9,6 +9,7 @@ from typing import Any
 
 from ..loaders import load_client, load_practice
 from ..packet import render_packet
+from ._output import printable
 
 
 def register(commands: Any) -> None:
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         practice, client, args.out, language=args.language, on=args.date, include_english=args.include_english
     )
     for warning in result.warnings:
-        print(f"warning: {warning}")
+        print(f"warning: {printable(warning)}")
     documents = result.manifest["documents"]
     print(f"wrote {result.out_dir}: {len(documents)} documents, {result.manifest['packet']['pages']} pages")
     return 0

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..errors import VerificationError
 from ..signing import verify_packet
+from ._output import printable
 
 EXIT_INTACT, EXIT_NOT_INTACT, EXIT_UNUSABLE = 0, 1, 2
 
@@ -40,6 +41,12 @@ def register(commands: Any) -> None:
         "a seal is required and must chain to one of these",
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument(
+        "--show-names",
+        action="store_true",
+        help="also print the signers' names from the audit record (kept out of the output by "
+        "default: they are protected health information)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -56,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"consentkit: error: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     if args.json:
-        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        print(json.dumps(report.to_dict(show_names=args.show_names), indent=2, ensure_ascii=False))
     else:
-        print("\n".join(report.summary()))
+        print("\n".join(printable(line) for line in report.summary(show_names=args.show_names)))
     return EXIT_INTACT if report.intact else EXIT_NOT_INTACT

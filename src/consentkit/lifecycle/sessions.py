@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from .._files import DIR_MODE, FILE_MODE, atomic_write, private_dir
+from .._files import DIR_MODE, FILE_MODE, atomic_write, open_private, private_dir
 from ..assemble import set_xmp
 from ..errors import InputError, JurisdictionError
 from ..formatting import format_datetime
@@ -517,9 +517,8 @@ def append_session(log_path: str | Path, record: SessionCheck | SessionFindings)
     data = _line(record)
     path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
     created = not path.exists()
-    flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(path, flags, FILE_MODE)
+        fd = open_private(path, os.O_RDWR | os.O_APPEND | os.O_CREAT)
     except OSError as exc:
         raise InputError(f"cannot open the log ({exc.strerror})", source=source) from exc
     try:

@@ -30,7 +30,8 @@ from ..models import (
     Supervisor,
 )
 from ._context import build_context
-from ._docx import make_environment, render_docx
+from ._docx import make_environment, render_docx, translate_render_error
+from ._sandbox import check_package, render_limits
 from ._templates import TemplateSet, load_template_set
 
 __all__ = ["KNOWN_VARIABLES", "TemplateReport", "check_template", "sample_cases"]
@@ -140,16 +141,20 @@ def check_template(
         raise TemplateError(f"cannot read ({exc.strerror})", template=name) from exc
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise TemplateError("not a DOCX file (not a zip archive)", template=name)
+    check_package(data, template=name)
     problems: list[str] = []
     variables: set[str] = set()
     try:
-        variables = set(
-            DocxTemplate(io.BytesIO(data)).get_undeclared_template_variables(jinja_env=make_environment())
-        )
+        with render_limits():
+            variables = set(
+                DocxTemplate(io.BytesIO(data)).get_undeclared_template_variables(jinja_env=make_environment())
+            )
     except jinja2.TemplateSyntaxError as exc:
         problems.append(f"syntax error: {exc.message}")
     except (KeyError, zipfile.BadZipFile) as exc:
         raise TemplateError(f"not a DOCX file ({exc})", template=name) from exc
+    except Exception as exc:
+        raise translate_render_error(exc, name) from exc
     for unknown in sorted(variables - KNOWN_VARIABLES):
         problems.append(f"unknown variable {unknown!r}")
     places: list[str] = []

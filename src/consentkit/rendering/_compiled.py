@@ -46,7 +46,9 @@ from ._docx import (
     make_environment,
     render_docx,
     to_namespace,
+    translate_render_error,
 )
+from ._sandbox import LimitError, check_package, render_limits
 
 __all__ = ["CompiledRenderer", "CompiledTemplate", "compiled_renderer"]
 
@@ -228,6 +230,7 @@ class CompiledRenderer:
                 self._cache.move_to_end(key)
                 return self._cache[key]
         try:
+            check_package(template, template="")  # never unpack a zip bomb, even to compile it
             compiled: CompiledTemplate | None = CompiledTemplate(template)
         except Exception:
             compiled = None
@@ -248,7 +251,11 @@ class CompiledRenderer:
         compiled = self.compiled(template)
         if compiled is not None:
             try:
-                return compiled.render(context, name=name, signer_keys=signer_keys)
+                with render_limits():
+                    return compiled.render(context, name=name, signer_keys=signer_keys)
+            except (LimitError, RecursionError, MemoryError) as exc:
+                # A render stopped at a limit would only stop again, after as long: say so now.
+                raise translate_render_error(exc, name) from exc
             except Exception:  # noqa: S110 - render_docx below raises the translated error
                 pass
         with self._lock:

@@ -13,9 +13,10 @@ import attrs
 import jinja2
 from docxtpl import DocxTemplate, RichText
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import SandboxedEnvironment
+from lxml import etree
 
 from ..errors import TemplateError
+from ._sandbox import BoundedEnvironment, LimitError, check_package, render_limits
 
 __all__ = [
     "ANCHOR_PREFIX",
@@ -25,6 +26,7 @@ __all__ = [
     "make_environment",
     "render_docx",
     "to_namespace",
+    "translate_render_error",
 ]
 
 #: Signature places render as invisible text ``ck-sig-<key>`` that the signing step finds in the PDF.
@@ -36,9 +38,10 @@ _TEXT_PARTS = re.compile(r"^word/(document|header\d*|footer\d*|footnotes|endnote
 _W_TEXT = re.compile(r"<w:t(?:\s[^>]*)?>([^<]*)</w:t>")
 
 
-def make_environment() -> SandboxedEnvironment:
-    """The Jinja environment every template renders in: sandboxed, autoescaped, strict."""
-    return SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=True)
+def make_environment() -> BoundedEnvironment:
+    """The Jinja environment every template renders in: sandboxed (immutable), autoescaped,
+    strict, and bounded in time and size (see :mod:`consentkit.rendering._sandbox`)."""
+    return BoundedEnvironment()
 
 
 def to_namespace(value: Any) -> Any:
@@ -127,6 +130,38 @@ def _undefined_name(exc: jinja2.UndefinedError) -> str | None:
     return match.group(1) or match.group(2)
 
 
+def translate_render_error(exc: BaseException, name: str) -> TemplateError:
+    """The :class:`TemplateError` for whatever rendering template ``name`` raised."""
+    if isinstance(exc, TemplateError):
+        return exc
+    if isinstance(exc, LimitError):
+        return TemplateError(f"stopped at a limit for templates: it {exc}", template=name, tag="limits")
+    if isinstance(exc, SecurityError):
+        return TemplateError(f"blocked an unsafe expression ({exc})", template=name, tag="sandbox")
+    if isinstance(exc, jinja2.UndefinedError):
+        tag = _undefined_name(exc)
+        return TemplateError(f"unknown variable {tag or exc}", template=name, tag=tag)
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        context_text = getattr(exc, "docx_context", None)
+        near = f" near: {' '.join(context_text)[:120]!r}" if context_text else ""
+        return TemplateError(f"syntax error: {exc.message}{near}", template=name, tag=exc.name)
+    if isinstance(exc, zipfile.BadZipFile):
+        return TemplateError("not a DOCX file (not a zip archive)", template=name)
+    if isinstance(exc, KeyError):
+        return TemplateError(f"not a DOCX file (missing part {exc})", template=name)
+    if isinstance(exc, jinja2.TemplateError):
+        return TemplateError(f"template error: {exc}", template=name)
+    if isinstance(exc, etree.LxmlError):
+        return TemplateError("not a valid DOCX file (an XML part cannot be read)", template=name)
+    if isinstance(exc, RecursionError):
+        return TemplateError("nests macros, loops or parts too deeply", template=name, tag="limits")
+    if isinstance(exc, MemoryError):
+        return TemplateError("ran out of memory", template=name, tag="limits")
+    if isinstance(exc, ValueError | TypeError):
+        return TemplateError(f"cannot render: {type(exc).__name__}: {exc}", template=name)
+    return TemplateError(f"cannot render: {type(exc).__name__}", template=name)
+
+
 def render_docx(
     template: bytes,
     context: Mapping[str, Any],
@@ -147,35 +182,21 @@ def render_docx(
 
     Raises:
         TemplateError: a syntax error, an undefined variable (named in ``tag``), a blocked
-            expression, a tag left in the output, or a bad signature place.
+            expression, a limit reached (time, loop iterations, sizes; ``tag`` is ``limits``), a
+            package too large inside, a tag left in the output, or a bad signature place.
     """
+    check_package(template, template=name)
     places: list[str] = []
     variables = {k: to_namespace(v) for k, v in context.items()}
     variables["signature_place"] = _signature_place_factory(name, places, signer_keys, context)
     try:
-        doc = DocxTemplate(io.BytesIO(template))
-        doc.render(variables, jinja_env=make_environment(), autoescape=True)
-        out = io.BytesIO()
-        doc.save(out)
-    except TemplateError:
-        raise
-    except SecurityError as exc:
-        raise TemplateError(f"blocked an unsafe expression ({exc})", template=name, tag="sandbox") from exc
-    except jinja2.UndefinedError as exc:
-        tag = _undefined_name(exc)
-        raise TemplateError(f"unknown variable {tag or exc}", template=name, tag=tag) from exc
-    except jinja2.TemplateSyntaxError as exc:
-        context_text = getattr(exc, "docx_context", None)
-        near = f" near: {' '.join(context_text)[:120]!r}" if context_text else ""
-        raise TemplateError(f"syntax error: {exc.message}{near}", template=name, tag=exc.name) from exc
-    except zipfile.BadZipFile as exc:
-        raise TemplateError("not a DOCX file (not a zip archive)", template=name) from exc
-    except KeyError as exc:
-        raise TemplateError(f"not a DOCX file (missing part {exc})", template=name) from exc
-    except jinja2.TemplateError as exc:
-        raise TemplateError(f"template error: {exc}", template=name) from exc
-    except (ValueError, TypeError) as exc:
-        raise TemplateError(f"cannot render: {type(exc).__name__}: {exc}", template=name) from exc
+        with render_limits():
+            doc = DocxTemplate(io.BytesIO(template))
+            doc.render(variables, jinja_env=make_environment(), autoescape=True)
+            out = io.BytesIO()
+            doc.save(out)
+    except Exception as exc:
+        raise translate_render_error(exc, name) from exc
     rendered = out.getvalue()
     leftovers = leftover_tags(rendered)
     if leftovers:

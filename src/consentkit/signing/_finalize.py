@@ -16,14 +16,14 @@ import pikepdf
 
 from .. import __version__
 from .._files import write_new
-from ..errors import OutputExistsError, PacketError, SigningError
+from ..errors import InputError, OutputExistsError, PacketError, SigningError
 from ._anchors import find_anchors
 from ._archive import AssociatedFile, assemble_archive, page_sizes
 from ._audit import audit_json, audit_pages, audit_record
 from ._fingerprint import page_fingerprints
 from ._fonts import font_set
 from ._load import load_signatures
-from ._model import Signatures
+from ._model import Method, Signatures
 from ._seal import SEAL_FIELD, SealConfig, load_seal, seal_pdf
 from ._stamp import Stamp, draw_overlay
 
@@ -283,6 +283,14 @@ def _assemble(
         assert signer is not None  # _check_signers made sure
         stamps.append(Stamp(anchor=anchor, record=signer))
     fonts = font_set()
+    for number, signer in enumerate(signatures.signers, start=1):
+        # A typed name the stamp fonts cannot draw would show as question marks, not the name.
+        if signer.method is Method.TYPED and not fonts.can_draw(signer.full_name):
+            raise InputError(
+                "has a character no installed font can draw in the signature stamp; install a font "
+                "that covers it (CJK: fonts-droid-fallback)",
+                field=f"signers.{number}.full_name",
+            )
     record = audit_record(
         manifest=manifest,
         signatures=signatures,

@@ -37,6 +37,8 @@ _TRUETYPE: dict[str, tuple[tuple[str, ...], str, str]] = {
         "Liberation Sans",
     ),
     "ConsentKit-Wide": (("DejaVuSans.ttf",), "DejaVu Sans:style=Book", "DejaVu Sans"),
+    # Chinese, Japanese and Korean names (a TrueType font: reportlab cannot embed Noto CJK's CFF).
+    "ConsentKit-CJK": (("DroidSansFallbackFull.ttf",), "Droid Sans Fallback", "Droid Sans Fallback"),
     "ConsentKit-Italic": (
         ("LiberationSerif-Italic.ttf", "DejaVuSerif-Italic.ttf", "LiberationSans-Italic.ttf"),
         "Liberation Serif:style=Italic",
@@ -60,13 +62,20 @@ class FontSet:
     italic: str
     script: str
     wide: str | None
+    #: Chinese, Japanese and Korean, when installed.
+    cjk: str | None = None
 
     def for_text(self, text: str, preferred: Sequence[str] = ()) -> str:
-        """The first of ``preferred``, ``sans``, ``wide`` that can draw every character of ``text``."""
-        for name in (*preferred, self.sans, self.wide):
+        """The first of ``preferred``, ``sans``, ``wide``, ``cjk`` that can draw every character
+        of ``text``."""
+        for name in (*preferred, self.sans, self.wide, self.cjk):
             if name is not None and covers(name, text):
                 return name
         return self.sans
+
+    def can_draw(self, text: str) -> bool:
+        """Whether one of the fonts draws every character of ``text``."""
+        return any(name is not None and covers(name, text) for name in (self.sans, self.wide, self.cjk))
 
     def printable(self, text: str, font: str) -> str:
         """``text`` with characters ``font`` cannot draw replaced by ``?`` (never a missing glyph)."""
@@ -167,5 +176,6 @@ def font_set() -> FontSet:
     bold = "ConsentKit-SansBold" if _register_truetype("ConsentKit-SansBold") else "ConsentKit-Sans"
     italic = "ConsentKit-Italic" if _register_truetype("ConsentKit-Italic") else "ConsentKit-Sans"
     wide = "ConsentKit-Wide" if _register_truetype("ConsentKit-Wide") else None
+    cjk = "ConsentKit-CJK" if _register_truetype("ConsentKit-CJK") else None
     script = _SCRIPT_NAME if _register_script() else italic
-    return FontSet(sans="ConsentKit-Sans", bold=bold, italic=italic, script=script, wide=wide)
+    return FontSet(sans="ConsentKit-Sans", bold=bold, italic=italic, script=script, wide=wide, cjk=cjk)

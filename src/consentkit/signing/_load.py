@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -12,12 +11,17 @@ from typing import Any
 import cattrs
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError
 
+from .._files import read_regular
 from ..errors import InputError
-from ..loaders import _describe
+from ..loaders import _describe, check_nesting, parse_json, read_error
 from ..models import FieldValueError
-from ._model import MAX_PNG_BYTES, Method, Role, Signatures
+from ._model import MAX_EVENTS, MAX_PNG_BYTES, MAX_SIGNERS, Method, Role, Signatures
 
-__all__ = ["load_signatures", "signatures_from_dict"]
+__all__ = ["MAX_SIGNATURES_BYTES", "load_signatures", "signatures_from_dict"]
+
+#: The largest signatures file read: room for several drawn signatures inline (base64) and the
+#: most events a packet may record.
+MAX_SIGNATURES_BYTES = 8 * 1024 * 1024
 
 _converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
 
@@ -56,13 +60,14 @@ def _image_bytes(value: object, *, base_dir: Path | None, source: str, field: st
             )
         path = base_dir / Path(*relative.parts)
         try:
-            with path.open("rb") as handle:
-                data = handle.read(MAX_PNG_BYTES + 1)
+            # Only a regular file, never through a link: a FIFO would block finalize forever.
+            return read_regular(path, limit=MAX_PNG_BYTES, follow_symlinks=False)
         except OSError as exc:
             raise InputError(
-                f"cannot read the image file ({exc.strerror})", source=source, field=field
+                f"cannot read the image file ({exc.strerror or type(exc).__name__})",
+                source=source,
+                field=field,
             ) from exc
-        return data
     if text.startswith(_DATA_URL):
         text = text[len(_DATA_URL) :]
     if len(text) > (MAX_PNG_BYTES * 4) // 3 + 8:
@@ -89,7 +94,13 @@ def signatures_from_dict(
     """
     if not isinstance(data, dict):
         raise InputError("expected a JSON object", source=source)
+    check_nesting(data, source=source)
     data = dict(data)
+    # Counted before anything is built: 200,000 events would take minutes and gigabytes.
+    for name, limit in (("events", MAX_EVENTS), ("signers", MAX_SIGNERS)):
+        items = data.get(name)
+        if isinstance(items, list) and len(items) > limit:
+            raise InputError(f"more than {limit} entries", source=source, field=name)
     signers = data.get("signers")
     if isinstance(signers, list):
         prepared = []
@@ -122,15 +133,7 @@ def load_signatures(path: str | Path) -> Signatures:
     path = Path(path)
     source = path.name
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, limit=MAX_SIGNATURES_BYTES)
     except OSError as exc:
-        raise InputError(f"cannot read file ({exc.strerror})", source=source) from exc
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise InputError("not UTF-8 text", source=source) from exc
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})", source=source
-        ) from exc
-    return signatures_from_dict(data, source=source, base_dir=path.parent)
+        raise read_error(exc, source=source) from exc
+    return signatures_from_dict(parse_json(raw, source=source), source=source, base_dir=path.parent)

@@ -22,9 +22,11 @@ from attrs import field, frozen
 from ..models import US_STATES, FieldValueError
 
 __all__ = [
+    "MAX_EVENTS",
     "MAX_PNG_BYTES",
     "MAX_PNG_HEIGHT",
     "MAX_PNG_WIDTH",
+    "MAX_SIGNERS",
     "SIGNATURES_SCHEMA",
     "AttestedLocation",
     "IdentityVerification",
@@ -41,6 +43,10 @@ SIGNATURES_SCHEMA = "consentkit.signatures/1"
 MAX_PNG_BYTES = 512 * 1024
 MAX_PNG_WIDTH = 2000
 MAX_PNG_HEIGHT = 1000
+#: The most events one packet's history may hold (about 20 pages of audit certificate), and the
+#: most signer records: a real packet has a few dozen events and a handful of signers.
+MAX_EVENTS = 500
+MAX_SIGNERS = 20
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -373,6 +379,10 @@ class Signatures:
     def __attrs_post_init__(self) -> None:
         if not self.signers:
             raise FieldValueError("signers", "at least one signer is needed")
+        if len(self.signers) > MAX_SIGNERS:
+            raise FieldValueError("signers", f"more than {MAX_SIGNERS} entries")
+        if len(self.events) > MAX_EVENTS:
+            raise FieldValueError("events", f"more than {MAX_EVENTS} entries")
         seen: dict[str, int] = {}
         for number, record in enumerate(self.signers, start=1):
             if not isinstance(record, SignatureRecord):

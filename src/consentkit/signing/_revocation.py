@@ -93,9 +93,10 @@ def read_revocation(pdf: pikepdf.Pdf) -> tuple[dict[str, Any] | None, bytes | No
 
 
 def describe(record: dict[str, Any]) -> str:
-    """``revoked on 2026-12-01 14:00:00 UTC by NAME: REASON``."""
+    """``revoked on 2026-12-01 14:00:00 UTC: REASON`` (who revoked is a name: kept out; ``verify
+    --show-names`` prints it)."""
     when = str(record["revoked_at"]).replace("T", " ").replace("Z", " UTC")
-    return f"revoked on {when} by {record['revoked_by']}: {record['reason']}"
+    return f"revoked on {when}: {record['reason']}"
 
 
 def check_original(original: bytes, verify: Callable[[Path], _Report]) -> tuple[bool, str]:

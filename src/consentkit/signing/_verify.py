@@ -90,15 +90,21 @@ class VerificationReport:
     seal: SealStatus | None = None
     #: For a revocation packet: ``revoked_at``, ``revoked_by``, ``reason``, ``original_sha256``.
     revocation: dict[str, Any] | None = None
+    #: The signers the audit record lists: ``key``, ``role`` and ``full_name`` (names are protected
+    #: health information: :meth:`summary` and :meth:`to_dict` show them only when asked).
+    signers: tuple[dict[str, str], ...] = ()
 
     @property
     def problems(self) -> list[str]:
         """The failed checks' details."""
         return [f"{c.name}: {c.detail}" for c in self.checks if c.ok is False]
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data for ``--json``."""
-        return {
+    def to_dict(self, *, show_names: bool = False) -> dict[str, Any]:
+        """Plain data for ``--json``; signers' names (and who revoked) only with ``show_names``."""
+        revocation = self.revocation
+        if revocation is not None and not show_names:
+            revocation = {k: v for k, v in revocation.items() if k != "revoked_by"}
+        data = {
             "file": self.path.name,
             "intact": self.intact,
             "sealed": self.sealed,
@@ -106,11 +112,15 @@ class VerificationReport:
             "packet_id": self.packet_id,
             "checks": [attrs.asdict(c) for c in self.checks],
             "seal": attrs.asdict(self.seal) if self.seal is not None else None,
-            "revocation": self.revocation,
+            "revocation": revocation,
         }
+        if show_names:
+            data["signers"] = [dict(s) for s in self.signers]
+        return data
 
-    def summary(self) -> list[str]:
-        """A short human summary, one line per check, the verdict first."""
+    def summary(self, *, show_names: bool = False) -> list[str]:
+        """A short human summary, one line per check, the verdict first; with ``show_names``,
+        a line per signer with the name the audit record holds."""
         verdict = "INTACT" if self.intact else "NOT INTACT"
         head = f"{self.path.name}: {verdict}"
         if self.packet_id:
@@ -120,6 +130,10 @@ class VerificationReport:
         lines = [head]
         marks = {True: "ok  ", False: "FAIL", None: "--  "}
         lines += [f"  {marks[c.ok]} {c.name}: {c.detail}" for c in self.checks]
+        if show_names:
+            lines += [f"  signer {s['key']} ({s['role']}): {s['full_name']}" for s in self.signers]
+            if self.revocation is not None:
+                lines.append(f"  revoked by: {self.revocation.get('revoked_by')}")
         return lines
 
 
@@ -202,7 +216,8 @@ def _audit_checks(pdf: pikepdf.Pdf) -> tuple[list[Check], dict[str, Any] | None]
         return [Check("audit record", False, "unknown page fingerprint scheme")], None
     if relationship != "/Data":
         return [Check("audit record", False, f"{AUDIT_NAME} is not attached as /Data")], record
-    signers = ", ".join(f"{s.get('key')} ({s.get('full_name')})" for s in record.get("signers", []))
+    # Keys only: signers' names are protected health information, shown on request (show_names).
+    signers = ", ".join(str(s.get("key")) for s in record.get("signers", []) if isinstance(s, dict))
     return [Check("audit record", True, f"{AUDIT_NAME} present; signed by {signers}")], record
 
 
@@ -434,6 +449,59 @@ def _seal_problems(
     return problems
 
 
+def _signature_values(root: Any) -> list[bytes]:
+    """The ``/Contents`` of every signed signature field of a revision's catalog."""
+    found: list[bytes] = []
+    form = root.get("/AcroForm") if root is not None else None
+    form = form.get_object() if form is not None else None
+    fields = form.get("/Fields") if isinstance(form, dict) else None
+    stack = list(fields.get_object()) if fields is not None else []
+    seen = 0
+    while stack and seen < 10_000:
+        seen += 1
+        field = stack.pop().get_object()
+        if not isinstance(field, dict):
+            continue
+        kids = field.get("/Kids")
+        if kids is not None:
+            stack.extend(kids.get_object())
+        value = field.get("/V")
+        value = value.get_object() if value is not None else None
+        if field.get("/FT") == "/Sig" and isinstance(value, dict) and "/Contents" in value:
+            found.append(bytes(value["/Contents"]))
+    return found
+
+
+def _history_problems(data: bytes) -> list[str]:
+    """What the file's revisions say that its last one does not: a seal that an earlier revision
+    held and a later one removed, or (for an unsealed file, which finalize writes as a single
+    revision) any update appended after the file was written.
+
+    A seal covers the revision it signs; an incremental update appended later can drop the seal
+    and change anything, and only the history shows it.
+    """
+    reader = PdfFileReader(io.BytesIO(data), strict=False)
+    total = reader.xrefs.total_revisions
+    if total <= 1:
+        return []
+    latest = set(_signature_values(reader.root))
+    problems = []
+    for revision in range(total - 1):
+        earlier = _signature_values(reader.get_historical_root(revision))
+        if any(value not in latest for value in earlier):
+            problems.append(
+                f"revision {revision + 1} of {total} was sealed, and a later update to the file "
+                "removed that seal (what it covered may have been changed since)"
+            )
+            break
+    if not latest and not problems:
+        problems.append(
+            f"the file holds {total} revisions: it was changed by an update appended after it was "
+            "written (finalize writes an unsealed archive as one revision)"
+        )
+    return problems
+
+
 def _seal_checks(
     data: bytes, record: dict[str, Any] | None, roots: list[asn1_x509.Certificate] | None
 ) -> tuple[list[Check], SealStatus | None, bool]:
@@ -447,9 +515,17 @@ def _seal_checks(
             None,
             False,
         )
+    try:
+        history = _history_problems(data)
+    except Exception as exc:  # pyHanko raises many kinds of errors on damaged files
+        history = [f"the file's revisions cannot be read ({type(exc).__name__})"]
     if not signatures:
+        if history:
+            return [Check("seal", False, "; ".join(history))], None, False
         return [_no_seal(expected, roots)], None, False
     checks: list[Check] = []
+    if history:
+        checks.append(Check("seal", False, "; ".join(history)))
     if len(signatures) > 1:
         checks.append(Check("seal", False, f"the file has {len(signatures)} signatures; finalize writes one"))
     embedded = signatures[-1]
@@ -566,7 +642,13 @@ def verify_packet(
     checks += seal_checks
     intact = all(c.ok is not False for c in checks)
     packet_id = str(record["packet_id"]) if record is not None and "packet_id" in record else None
+    signers = tuple(
+        {key: str(entry.get(key, "")) for key in ("key", "role", "full_name")}
+        for entry in (record or {}).get("signers", [])
+        if isinstance(entry, dict)
+    )
     return VerificationReport(
+        signers=signers,
         path=path,
         intact=intact,
         sealed=sealed,
