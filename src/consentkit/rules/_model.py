@@ -206,6 +206,21 @@ def _one_of(choices: tuple[str, ...], *, optional: bool = False) -> Any:
     return validate
 
 
+def _each_one_of(choices: tuple[str, ...], *, unique: bool = False) -> Any:
+    """A validator for a list whose every item is one of ``choices`` (``unique``: no repeats)."""
+
+    def validate(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, tuple):
+            raise RuleFieldError(attribute.name, "must be a list")
+        for index, item in enumerate(value, start=1):
+            if item not in choices:
+                raise RuleFieldError(f"{attribute.name}.{index}", "must be one of: " + ", ".join(choices))
+        if unique and len(set(value)) != len(value):
+            raise RuleFieldError(attribute.name, "lists an item twice")
+
+    return validate
+
+
 def _a_date(*, optional: bool) -> Any:
     def validate(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if value is None and optional:
@@ -284,21 +299,12 @@ class TelehealthConsent:
 
     form: ConsentForm = field(converter=_strip, validator=_one_of(get_args(ConsentForm)))
     documented: bool = field(validator=_flag)
-    per_session_checks: tuple[SessionCheck, ...] = field(default=(), converter=_strip_all)
+    per_session_checks: tuple[SessionCheck, ...] = field(
+        default=(), converter=_strip_all, validator=_each_one_of(get_args(SessionCheck), unique=True)
+    )
     notes_for_clinician: str | None = field(
         default=None, converter=_optional_text, validator=_optional_text_value
     )
-
-    @per_session_checks.validator
-    def _check_checks(self, attribute: attrs.Attribute[Any], value: object) -> None:
-        allowed = get_args(SessionCheck)
-        if not isinstance(value, tuple):
-            raise RuleFieldError(attribute.name, "must be a list")
-        for index, item in enumerate(value, start=1):
-            if item not in allowed:
-                raise RuleFieldError(f"{attribute.name}.{index}", "must be one of: " + ", ".join(allowed))
-        if len(set(value)) != len(value):
-            raise RuleFieldError(attribute.name, "lists a check twice")
 
 
 @frozen(kw_only=True)
@@ -386,7 +392,9 @@ class Board:
     """
 
     name: str = field(converter=_strip, validator=_text)
-    professions: tuple[Profession, ...] = field(default=(), converter=_strip_all)
+    professions: tuple[Profession, ...] = field(
+        default=(), converter=_strip_all, validator=_each_one_of(get_args(Profession))
+    )
     phone: str | None = field(default=None, converter=_optional_text, validator=_optional_text_value)
     address: str | None = field(default=None, converter=_optional_text, validator=_optional_text_value)
     email: str | None = field(default=None, converter=_optional_text, validator=_optional_text_value)
@@ -394,15 +402,6 @@ class Board:
     prescribed_text: str | None = field(
         default=None, converter=_optional_text, validator=_optional_text_value
     )
-
-    @professions.validator
-    def _check_professions(self, attribute: attrs.Attribute[Any], value: object) -> None:
-        allowed = get_args(Profession)
-        if not isinstance(value, tuple):
-            raise RuleFieldError(attribute.name, "must be a list")
-        for index, item in enumerate(value, start=1):
-            if item not in allowed:
-                raise RuleFieldError(f"{attribute.name}.{index}", "must be one of: " + ", ".join(allowed))
 
     def serves(self, profession: str | None) -> bool:
         """Whether this entry is the notice for ``profession`` (``None``: unknown, never matches a
@@ -432,16 +431,9 @@ class BoardNotice:
 
     required: bool = field(validator=_flag)
     boards: tuple[Board, ...] = field(default=(), converter=_to_tuple, validator=_items_of(Board))
-    elements: tuple[NoticeElement, ...] = field(default=(), converter=_strip_all)
-
-    @elements.validator
-    def _check_elements(self, attribute: attrs.Attribute[Any], value: object) -> None:
-        allowed = get_args(NoticeElement)
-        if not isinstance(value, tuple):
-            raise RuleFieldError(attribute.name, "must be a list")
-        for index, item in enumerate(value, start=1):
-            if item not in allowed:
-                raise RuleFieldError(f"{attribute.name}.{index}", "must be one of: " + ", ".join(allowed))
+    elements: tuple[NoticeElement, ...] = field(
+        default=(), converter=_strip_all, validator=_each_one_of(get_args(NoticeElement))
+    )
 
     def __attrs_post_init__(self) -> None:
         if self.required and not self.boards:
