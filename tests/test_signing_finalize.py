@@ -64,10 +64,16 @@ def anchors_in(packet: Path, manifest: dict[str, Any]) -> dict[tuple[int, str], 
 
 @pytest.mark.parametrize("client_id", CLIENT_IDS)
 def test_the_sealed_archive_passes_every_archival_check(
-    sealed_examples: dict[str, Finalized], pki: Pki, client_id: str
+    sealed_examples: dict[str, Finalized], pki: Pki, client_id: str, tmp_path: Path
 ) -> None:
     archive = sealed_examples[client_id].archive
     subprocess.run(["qpdf", "--check", str(archive)], check=True, capture_output=True)
+    # No signature anchor text in the archive, nor in the reviewed packet embedded in it.
+    assert "ck-sig" not in pdf_text(archive)
+    with pikepdf.open(archive) as pdf:
+        reviewed = tmp_path / "reviewed.pdf"
+        reviewed.write_bytes(pdf.attachments["reviewed-packet.pdf"].get_file().read_bytes())
+    assert "ck-sig" not in pdf_text(reviewed)
     assert pdffonts_all_embedded(archive) == []
     assert check_archival(archive, part=3) == []
     with pikepdf.open(archive) as pdf:
