@@ -1,12 +1,16 @@
 #!/bin/sh
 # Make sure the system programs consentkit needs are present: LibreOffice Writer (headless),
+# LibreOffice's Python bridge (python3-uno: the warm converter's server runs under /usr/bin/python3),
 # metric-compatible fonts, CJK fonts (Noto CJK for LibreOffice, Droid Sans Fallback, a TrueType
 # font, for the signature stamps), qpdf and poppler (used by the tests to check PDFs independently).
 # Installs them with apt-get when run as root on Debian/Ubuntu; otherwise prints the command.
 set -eu
-PACKAGES="libreoffice-writer-nogui fonts-crosextra-carlito fonts-crosextra-caladea fonts-liberation2 fonts-dejavu-core fonts-noto-cjk fonts-droid-fallback qpdf poppler-utils"
+PACKAGES="libreoffice-writer-nogui python3-uno fonts-crosextra-carlito fonts-crosextra-caladea fonts-liberation2 fonts-dejavu-core fonts-noto-cjk fonts-droid-fallback qpdf poppler-utils"
 missing=""
 command -v soffice >/dev/null 2>&1 || [ -n "${CONSENTKIT_SOFFICE:-}" ] || missing="$missing soffice"
+if [ -z "${CONSENTKIT_UNO_PYTHON:-}" ] && ! /usr/bin/python3 -c "import uno" >/dev/null 2>&1; then
+  missing="$missing python3-uno"
+fi
 command -v qpdf >/dev/null 2>&1 || missing="$missing qpdf"
 command -v pdffonts >/dev/null 2>&1 || missing="$missing pdffonts"
 if command -v fc-list >/dev/null 2>&1; then

@@ -11,10 +11,14 @@ Typical use::
     client = load_client("client.toml")
     result = render_packet(practice, client, "out/C-1001")
     print(result.packet_pdf)
+
+A long-lived process (a web backend, a signing application) keeps LibreOffice running with a
+:class:`WarmConverter` and passes it as ``render_packet(..., converter=converter)``.
 """
 
 __version__ = "0.1.0"
 
+from .convert import Converter
 from .errors import (
     ConsentKitError,
     ConversionError,
@@ -39,6 +43,7 @@ from .loaders import (
 from .models import Client, Clinician, Practice
 from .packet import RenderResult, render_packet
 from .rendering import TemplateReport, check_template, load_template_set
+from .warm import WarmConverter, WarmStats
 
 __all__ = [
     "Client",
@@ -46,6 +51,7 @@ __all__ = [
     "ConsentKitError",
     "ConversionError",
     "ConversionTimeout",
+    "Converter",
     "InputError",
     "JurisdictionError",
     "OutputExistsError",
@@ -57,6 +63,8 @@ __all__ = [
     "TemplateError",
     "TemplateReport",
     "VerificationError",
+    "WarmConverter",
+    "WarmStats",
     "__version__",
     "check_template",
     "client_from_dict",

@@ -1,8 +1,10 @@
 """Convert DOCX documents to PDF/A-3b.
 
 :class:`Converter` is the small interface the packet pipeline needs; :class:`LibreOfficeConverter`
-implements it with headless LibreOffice (``soffice --convert-to``). Another engine (Gotenberg,
-unoserver) can be plugged in behind the same interface.
+implements it with headless LibreOffice (``soffice --convert-to``), started for each call (batch
+generation, the command line), and :class:`~consentkit.warm.WarmConverter` with a LibreOffice kept
+running (long-lived processes). Another engine (Gotenberg) can be plugged in behind the same
+interface.
 
 LibreOffice fails in ways that do not show in its exit status, so nothing it reports is trusted:
 
@@ -27,6 +29,7 @@ LibreOffice fails in ways that do not show in its exit status, so nothing it rep
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import select
 import shutil
@@ -38,9 +41,9 @@ import threading
 import time
 import weakref
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import Protocol, Self
 
 import attrs
@@ -54,6 +57,8 @@ __all__ = [
     "INSTALL_HINT",
     "MAX_FILES_PER_CALL",
     "PDFA3_EXPORT",
+    "PDFA3_FILTER_DATA",
+    "PDF_EXPORT_FILTER",
     "SOFFICE_ENV",
     "Converter",
     "LibreOfficeConverter",
@@ -62,8 +67,16 @@ __all__ = [
 
 #: Environment variable naming the ``soffice`` executable to use.
 SOFFICE_ENV = "CONSENTKIT_SOFFICE"
-#: The ``--convert-to`` argument selecting PDF/A-3b (``SelectPdfVersion`` 3).
-PDFA3_EXPORT = 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"3"}}'
+#: LibreOffice's PDF export filter.
+PDF_EXPORT_FILTER = "writer_pdf_Export"
+#: The PDF export filter's options: PDF/A-3b (LibreOffice then also tags the PDF and embeds every
+#: font). Every converter uses these, so cold and warm conversions give the same kind of PDF.
+PDFA3_FILTER_DATA: Mapping[str, int] = MappingProxyType({"SelectPdfVersion": 3})
+#: The ``--convert-to`` argument selecting PDF/A-3b (:data:`PDFA3_FILTER_DATA` as JSON).
+PDFA3_EXPORT = f"pdf:{PDF_EXPORT_FILTER}:" + json.dumps(
+    {name: {"type": "long", "value": str(value)} for name, value in PDFA3_FILTER_DATA.items()},
+    separators=(",", ":"),
+)
 #: The ``soffice`` launcher passes at most 255 arguments on; with the options used here it
 #: converts about 247 inputs and drops the rest without a word. Stay well below that.
 MAX_FILES_PER_CALL = 240
@@ -286,23 +299,12 @@ class LibreOfficeConverter:
             ConversionTimeout: a LibreOffice process ran past ``timeout``; its process group was
                 killed.
         """
-        inputs = [Path(d).absolute() for d in documents]
+        inputs = checked_inputs(documents, members=self.check_members)
         if not inputs:
             return []
-        stems: dict[str, Path] = {}
-        for doc in inputs:
-            if doc.stem in stems:
-                raise ConversionError(
-                    f"has the same stem as another document (both would become {doc.stem}.pdf)",
-                    document=doc.name,
-                )
-            stems[doc.stem] = doc
-        for doc in inputs:
-            _check_docx(doc, members=self.check_members)
         outdir = Path(outdir).absolute()
         outdir.mkdir(parents=True, exist_ok=True, mode=_DIR_MODE)
-        targets = [outdir / f"{doc.stem}.pdf" for doc in inputs]
-        with self._lock, _staging(outdir) as staging:
+        with self._lock, staging_folder(outdir) as staging:
             problems = self._convert_batches(inputs, staging)
             if problems:
                 retry = [doc for doc in inputs if doc in problems]
@@ -318,16 +320,7 @@ class LibreOfficeConverter:
                             document=None,
                         )
                     raise ConversionError(f"{problems[first]}, also on a second try", document=first.name)
-            for doc, target in zip(inputs, targets, strict=True):
-                staged = staging / target.name
-                try:
-                    staged.chmod(_PDF_MODE)
-                    staged.replace(target)
-                except OSError as exc:
-                    raise ConversionError(
-                        f"cannot move its PDF into place ({exc.strerror or exc})", document=doc.name
-                    ) from exc
-        return targets
+            return place_outputs(inputs, staging, outdir)
 
     def _convert_batches(self, documents: list[Path], staging: Path) -> dict[Path, str]:
         """Convert in runs of at most ``max_files_per_call``; return what is wrong per document."""
@@ -340,7 +333,7 @@ class LibreOfficeConverter:
             call = self._run(batch, staging)
             failed = []
             for doc in batch:
-                problem = _output_problem(staging / f"{doc.stem}.pdf")
+                problem = output_problem(staging / f"{doc.stem}.pdf")
                 if problem is not None:
                     problems[doc] = problem + call.explain(len(batch))
                     failed.append(doc)
@@ -390,7 +383,46 @@ class LibreOfficeConverter:
         return _Call(returncode=returncode, stderr=stderr)
 
 
-# --- inputs and outputs -----------------------------------------------------------------------
+# --- inputs and outputs (shared with the warm converter) -----------------------------------------
+
+
+def checked_inputs(documents: Sequence[Path], *, members: bool = True) -> list[Path]:
+    """The documents as absolute paths, each checked to be a readable DOCX, their stems distinct.
+
+    Raises:
+        ConversionError: two documents share a stem, or one is not a readable DOCX.
+    """
+    inputs = [Path(d).absolute() for d in documents]
+    stems: set[str] = set()
+    for doc in inputs:
+        if doc.stem in stems:
+            raise ConversionError(
+                f"has the same stem as another document (both would become {doc.stem}.pdf)",
+                document=doc.name,
+            )
+        stems.add(doc.stem)
+    for doc in inputs:
+        _check_docx(doc, members=members)
+    return inputs
+
+
+def place_outputs(inputs: Sequence[Path], staging: Path, outdir: Path) -> list[Path]:
+    """Move each input's checked PDF ``staging/<stem>.pdf`` to ``outdir/<stem>.pdf``, mode 0600.
+
+    Raises:
+        ConversionError: a PDF cannot be moved into place.
+    """
+    targets = [outdir / f"{doc.stem}.pdf" for doc in inputs]
+    for doc, target in zip(inputs, targets, strict=True):
+        staged = staging / target.name
+        try:
+            staged.chmod(_PDF_MODE)
+            staged.replace(target)
+        except OSError as exc:
+            raise ConversionError(
+                f"cannot move its PDF into place ({exc.strerror or exc})", document=doc.name
+            ) from exc
+    return targets
 
 
 def _check_docx(path: Path, *, members: bool = True) -> None:
@@ -411,7 +443,7 @@ def _check_docx(path: Path, *, members: bool = True) -> None:
         raise ConversionError(f"is a damaged DOCX (member {damaged} is corrupt)", document=path.name)
 
 
-def _output_problem(pdf: Path) -> str | None:
+def output_problem(pdf: Path) -> str | None:
     """What is wrong with a PDF LibreOffice should have written, or ``None``."""
     try:
         with pdf.open("rb") as handle:
@@ -436,7 +468,8 @@ def _output_problem(pdf: Path) -> str | None:
 
 
 @contextlib.contextmanager
-def _staging(outdir: Path) -> Iterator[Path]:
+def staging_folder(outdir: Path) -> Iterator[Path]:
+    """A private temporary folder inside ``outdir`` for a converter's raw output, removed after."""
     path = Path(tempfile.mkdtemp(prefix=".consentkit-convert-", dir=outdir))
     try:
         yield path

@@ -45,6 +45,7 @@ from .rendering import (
     load_template_set,
     render_docx,
 )
+from .rendering._compiled import compiled_renderer
 from .rendering._glyphs import uncovered_fields
 from .rendering._slots import slots_from_rules
 from .rendering._templates import available_locales
@@ -455,7 +456,9 @@ def render_packet(
         on: the document date (default: today in UTC).
         now: the generation time recorded in the manifest (default: now, UTC).
         packet_id: the packet's id (default: a new random UUID).
-        converter: the DOCX to PDF converter (default: a private LibreOffice for this call).
+        converter: the DOCX to PDF converter (default: a private LibreOffice started for this
+            call, about a second of start-up). A long-lived process passes a
+            :class:`~consentkit.warm.WarmConverter`, which keeps LibreOffice running.
         rules: explicit state-rule clauses; by default they are resolved from the state rule data
             for the state where the client is during sessions (see :mod:`consentkit.rules`).
         template_ids: render only these templates of the set.
@@ -484,6 +487,7 @@ def render_packet(
         packet_id=packet_id,
         rules=rules,
         template_ids=template_ids,
+        renderer=compiled_renderer,
         state_rules=state_rules,
         include_english=include_english,
     )

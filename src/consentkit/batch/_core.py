@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .._files import DIR_MODE
-from ..convert import LibreOfficeConverter
+from ..convert import Converter, LibreOfficeConverter
 from ..errors import ConsentKitError
 from ..loaders import ClientRow
 from ..models import Client, Practice
@@ -36,6 +36,7 @@ from ._worker import (
     ConverterPool,
     Item,
     Settings,
+    SharedConverter,
     existing_folder,
     register_pool,
     run_chunk,
@@ -211,6 +212,7 @@ def generate_packets(
     soffice: str | Path | None = None,
     max_files_per_call: int = 200,
     report: bool = True,
+    converter: Converter | None = None,
 ) -> Iterator[BatchResult]:
     """Make the packet of every client into ``out_dir/<folder>/``, yielding a result per row as it
     completes.
@@ -249,6 +251,12 @@ def generate_packets(
             :func:`~consentkit.convert.find_soffice` finds it).
         max_files_per_call: the most documents one LibreOffice call converts.
         report: write ``report.csv`` and ``report.json`` into ``out_dir`` at the end.
+        converter: a converter shared by every chunk that runs in this process (the default
+            thread pool, or a thread-based ``executor``), instead of one LibreOffice process per
+            worker started for each call: a :class:`~consentkit.warm.WarmConverter` that a
+            long-lived process already runs. It must be safe to share between threads; the
+            batch does not close it. Chunks that run in other processes (a process pool, dask
+            workers) cannot use it and convert as without it.
 
     Yields:
         One :class:`BatchResult` per input row, in the order they complete. Closing the
@@ -266,7 +274,7 @@ def generate_packets(
     soffice_arg = str(soffice) if soffice is not None else None
     if language is not None:
         choose_template_set(practice.default_language, force=language)
-    if executor is None:
+    if executor is None and converter is None:
         LibreOfficeConverter(soffice_arg, max_files_per_call=max_files_per_call).close()
     started = time.perf_counter()
     with BatchLock.acquire(out_dir) as lock:
@@ -302,7 +310,11 @@ def generate_packets(
                 timeout=timeout,
                 max_files_per_call=max_files_per_call,
             )
-            pool = ConverterPool(limit=workers, on_new=lock.record_profile)
+            pool: ConverterPool | SharedConverter = (
+                ConverterPool(limit=workers, on_new=lock.record_profile)
+                if converter is None
+                else SharedConverter(converter)
+            )
             register_pool(pool_key, pool)
             own = executor is None
             # More chunks than LibreOffice processes: they render or finish their packets while

@@ -17,13 +17,15 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
+from typing import Protocol
 
 import attrs
 
 from .._files import sha256_file
-from ..convert import LibreOfficeConverter
+from ..convert import Converter, LibreOfficeConverter
 from ..errors import ConversionCrash, ConversionError, ConversionTimeout, TemplateError
 from ..models import Client, Practice
 from ..packet import MANIFEST_NAME, StagedPacket, finish_packet, stage_packet
@@ -35,6 +37,7 @@ __all__ = [
     "ConverterPool",
     "Item",
     "Settings",
+    "SharedConverter",
     "existing_folder",
     "register_pool",
     "run_chunk",
@@ -84,6 +87,25 @@ class Item:
 
 
 # --- converters ---------------------------------------------------------------------------------
+
+
+class _Lender(Protocol):
+    def borrow(self, soffice: str | None, max_files_per_call: int) -> AbstractContextManager[Converter]: ...
+
+
+class SharedConverter:
+    """Lends one converter that is safe to share between threads (a
+    :class:`~consentkit.warm.WarmConverter`) to every chunk of the batch in this process."""
+
+    def __init__(self, converter: Converter) -> None:
+        self.converter = converter
+
+    @contextlib.contextmanager
+    def borrow(self, soffice: str | None, max_files_per_call: int) -> Iterator[Converter]:
+        yield self.converter
+
+    def close(self) -> None:
+        """Nothing: the converter belongs to the caller of the batch."""
 
 
 class ConverterPool:
@@ -143,7 +165,7 @@ class ConverterPool:
 # Pools belong to the process that made them: a worker forked from this process (a
 # ProcessPoolExecutor on Linux) must not reuse this process's converters, whose profiles are in use
 # here, so every registry entry records its process id.
-_POOLS: dict[str, tuple[int, ConverterPool]] = {}
+_POOLS: dict[str, tuple[int, ConverterPool | SharedConverter]] = {}
 _DEFAULT_POOLS: dict[int, ConverterPool] = {}
 _POOLS_LOCK = threading.Lock()
 
@@ -160,7 +182,7 @@ def _reset_after_fork() -> None:
 os.register_at_fork(after_in_child=_reset_after_fork)
 
 
-def register_pool(key: str, pool: ConverterPool) -> None:
+def register_pool(key: str, pool: ConverterPool | SharedConverter) -> None:
     """Make ``pool`` the one chunks with ``Settings.pool == key`` use in this process."""
     with _POOLS_LOCK:
         _POOLS[key] = (os.getpid(), pool)
@@ -171,8 +193,9 @@ def unregister_pool(key: str) -> None:
         _POOLS.pop(key, None)
 
 
-def _pool(key: str) -> ConverterPool:
-    """The batch's own pool in the process that runs the batch; elsewhere the process's own."""
+def _pool(key: str) -> _Lender:
+    """The batch's own pool (or shared converter) in the process that runs the batch; elsewhere
+    the process's own pool."""
     pid = os.getpid()
     with _POOLS_LOCK:
         registered = _POOLS.get(key)
@@ -296,7 +319,7 @@ def _link(source: Path, link: Path) -> None:
 
 
 def _convert(
-    converter: LibreOfficeConverter,
+    converter: Converter,
     packets: list[_Packet],
     workdir: Path,
     settings: Settings,
@@ -312,13 +335,17 @@ def _convert(
     failed.
     """
     documents = [doc for packet in packets for doc in packet.inputs]
-    converter.timeout = settings.call_timeout(len(documents))
-    before = converter.seconds_in_libreoffice
+    # A cold converter's time limit is per call, so it grows with the chunk; a warm converter
+    # (shared, see SharedConverter) keeps its own limit per document.
+    cold = converter if isinstance(converter, LibreOfficeConverter) else None
+    if cold is not None:
+        cold.timeout = settings.call_timeout(len(documents))
+    before = cold.seconds_in_libreoffice if cold is not None else time.perf_counter()
     try:
         try:
             pdfs = converter.convert(documents, workdir)
         finally:
-            spent = converter.seconds_in_libreoffice - before
+            spent = (cold.seconds_in_libreoffice if cold is not None else time.perf_counter()) - before
             for packet in packets:
                 packet.libreoffice_seconds += spent * len(packet.inputs) / len(documents)
     except ConversionError as exc:
