@@ -119,9 +119,10 @@ _MINIMAL_DOCX = {
 }
 
 # Runs under the Python that has ``uno``: watches for the death of the process that started it
-# (then removes the server's folder, profile included, and kills its own process group, LibreOffice
-# included), then runs unoserver's own command line. Arguments: parent pid, server folder, the
-# folder holding the unoserver package, then unoserver's arguments.
+# (then removes the server's folder, profile included, and the converter's folder once empty, and
+# kills its own process group, LibreOffice included), then runs unoserver's own command line.
+# Arguments: parent pid, server folder, the folder holding the unoserver package, then unoserver's
+# arguments.
 _LAUNCHER = """\
 import os, runpy, shutil, signal, sys, threading, time
 parent, folder, where = int(sys.argv[1]), sys.argv[2], sys.argv[3]
@@ -129,6 +130,10 @@ def watch():
     while os.getppid() == parent:
         time.sleep(0.5)
     shutil.rmtree(folder, ignore_errors=True)
+    try:
+        os.rmdir(os.path.dirname(folder))
+    except OSError:
+        pass
     os.killpg(0, signal.SIGKILL)
 threading.Thread(target=watch, daemon=True).start()
 sys.path.append(where)
@@ -466,6 +471,7 @@ def _cleanup(registry: _Registry, root: Path) -> None:
     with registry.lock:
         registry.closed = True
         servers = list(registry.servers)
+        registry.servers.clear()
     for server in servers:
         server.kill()
     shutil.rmtree(root, ignore_errors=True)
@@ -529,7 +535,7 @@ class WarmConverter:
         *,
         instances: int = 2,
         timeout: float = 60.0,
-        recycle_after: int = 200,
+        recycle_after: int = 500,
         start_timeout: float = 120.0,
         python: str | Path | None = None,
         check_members: bool = True,
@@ -802,13 +808,37 @@ class WarmConverter:
                 self._begin_start(slot, reason)
 
     def _work(self, slot: _Slot) -> None:
+        """The loop of a slot's worker thread: have a server ready, then take the next document.
+
+        A slot whose LibreOffice is starting takes no document, so the other slots convert
+        everything meanwhile; with one slot, the documents wait in the queue for the restart.
+        While idle, the worker looks at its server twice a second: a replacement that is ready
+        takes over, and a LibreOffice that died is restarted before a document needs it.
+        """
         while True:
-            job = self._queue.get()
+            failure: ConversionError | None = None
+            if not self._registry.closed:
+                try:
+                    server = self._server_for(slot)
+                except ConversionError as exc:
+                    failure = exc
+                else:
+                    if server.process is None or server.process.poll() is not None:
+                        self._lost(slot, server)
+                        continue
+            try:
+                # After a failed start, the next attempt waits for a document to need it.
+                job = self._queue.get(timeout=None if failure is not None else 0.5)
+            except queue.Empty:
+                continue
             if job is None:
                 break
             if not job.future.set_running_or_notify_cancel():
                 continue
             try:
+                if failure is not None:
+                    # The caller learns why; the next round tries to start LibreOffice again.
+                    raise ConversionError(str(failure), document=job.document.name) from failure
                 self._convert_one(slot, job)
             except BaseException as exc:
                 with self._lock:
@@ -821,24 +851,30 @@ class WarmConverter:
         if slot.server is not None:
             slot.server.stop()
 
+    def _lost(self, slot: _Slot, server: _Server) -> None:
+        """The slot's server crashed or hung: kill it and start another at once."""
+        server.stop()
+        slot.server = None
+        if not self._registry.closed:
+            with self._lock:
+                self._restarts += 1
+            self._replace(slot, "restart")
+
     def _convert_one(self, slot: _Slot, job: _Job) -> None:
-        if self._registry.closed:
-            raise ConversionError("the warm converter is closed", document=job.document.name)
-        server = self._server_for(slot)
         name = job.document.name
+        if self._registry.closed:
+            raise ConversionError("the warm converter is closed", document=name)
+        server = self._server_for(slot)
+        if server.process is None or server.process.poll() is not None:
+            self._lost(slot, server)  # it died while idle: this document waits for the restart
+            server = self._server_for(slot)
         try:
             server.convert(job.document, job.target, self.timeout)
         except _Refused as exc:
             raise ConversionError(f"LibreOffice could not convert it ({exc.args[0]})", document=name) from exc
         except (_Hang, _Crash) as exc:
-            server.stop()
-            slot.server = None
-            closed = self._registry.closed
-            if not closed:
-                with self._lock:
-                    self._restarts += 1
-                self._replace(slot, "restart")
-            if closed:
+            self._lost(slot, server)
+            if self._registry.closed:
                 raise ConversionError(
                     "the warm converter was closed while converting it", document=name
                 ) from exc
