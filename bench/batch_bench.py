@@ -7,7 +7,10 @@ In one invocation, on N synthetic clients made from the bundled examples:
 (b) ``consentkit batch`` (the library call behind it) on all N clients;
 (c) the conversion floor: the same DOCX files converted directly by ``--workers`` parallel
     LibreOffice processes, at most 200 files per call, with nothing else running;
-(d) a second run of (b) as the ``consentkit batch`` command, which finds every packet complete.
+(d) a second run of (b) as the ``consentkit batch`` command, which finds every packet complete;
+(e) with ``--warm``: one packet at a time, the cold converter against the warm one
+    (``bench/warm_bench.py``, which also runs alone): latency, memory over 500 packets, a killed
+    LibreOffice.
 
 It prints documents per second, packets per minute, the ratio of (b) to (a), how (b) compares
 with (c), the share of wall time LibreOffice ran, Python's own CPU time, and peak memory (the
@@ -19,6 +22,7 @@ Usage::
     python bench/batch_bench.py --clients 2000 --naive-sample 3 --skip-floor
     python bench/batch_bench.py --rounds 3             # (a)-(c) three times, medians of the ratios
     python bench/batch_bench.py --json results.json    # also write the figures as JSON
+    python bench/batch_bench.py --warm                 # (a)-(d), then (e)
 
 The machine matters; compare the ratios printed by one run rather than absolute figures.
 """
@@ -42,6 +46,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import warm_bench  # bench/warm_bench.py, beside this script
 from pypdf import PdfWriter
 
 from consentkit import iter_clients_csv, load_practice
@@ -433,6 +438,12 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=1, help="repeat (a)-(c) and take medians (default 1)")
     parser.add_argument("--work", type=Path, help="working folder (default: a temporary one, removed)")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="(e): cold against warm, one packet at a time (bench/warm_bench.py)",
+    )
+    warm_bench.add_arguments(parser)
     args = parser.parse_args()
     if args.work:
         args.work.mkdir(parents=True, exist_ok=True)
@@ -444,9 +455,15 @@ def main() -> int:
     finally:
         if not args.work:
             shutil.rmtree(work, ignore_errors=True)
+    if args.warm:
+        print("(e) cold and warm converters, one packet at a time ...", flush=True)
+        figures["warm"] = warm_bench.run_in_work(args)
     print()
     for line in report(figures):
         print(line)
+    if args.warm:
+        for line in warm_bench.report(figures["warm"]):
+            print(line)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
     return 0
