@@ -413,3 +413,69 @@ def test_dask_executor_runs_the_batch(
     for result in results:
         assert result.folder is not None
         assert_complete_packet(tmp_path / "out" / result.folder, archival=True)
+
+
+@linux_only
+@pytest.mark.slow
+def test_dask_worker_processes_and_a_worker_killed_mid_batch_lose_nothing(
+    tmp_path: Path, practice: Practice, example_clients: dict[str, Client]
+) -> None:
+    """Two dask worker processes (not threads of this process): the chunks and their arguments
+    pickle, the workers find LibreOffice, the stock templates and the shared output folder, and a
+    worker process killed while it converts a chunk costs nothing but time: dask runs the chunk
+    again on another worker, and every packet and the report are complete."""
+    distributed = pytest.importorskip("distributed")
+    dask = pytest.importorskip("dask")
+    clients = [
+        attrs.evolve(client, id=f"D-{n:03d}")
+        for n, client in enumerate([*example_clients.values()] * 4, start=1)
+    ]
+    out = tmp_path / "out"
+    results: list[BatchResult] = []
+    killed: list[int] = []
+    with (
+        dask.config.set({"temporary-directory": str(tmp_path / "dask")}),
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        workers = client.run(os.getpid)
+        assert len(set(workers.values())) == 2 and os.getpid() not in workers.values()
+        batch = generate_packets(
+            practice,
+            clients,
+            out,
+            on=DOC_DATE,
+            template_ids=ONE,
+            executor=client.get_executor(),
+            workers=2,
+            max_files_per_call=2,  # 8 chunks of 2 clients
+        )
+        for result in batch:
+            results.append(result)
+            if not killed:
+                # A chunk has finished; kill the worker process still converting another one.
+                busy = [address for address, keys in client.processing().items() if keys]
+                if busy and busy[0] in workers:
+                    killed.append(workers[busy[0]])
+                    os.kill(killed[0], signal.SIGKILL)
+    assert killed, "no worker was busy to be killed"
+    # Every client exactly once, every packet whole, the report complete.
+    assert sorted((r.client_id, r.status) for r in results) == [(c.id, "ok") for c in clients]
+    for result in results:
+        assert result.folder is not None
+        assert_complete_packet(out / result.folder, archival=True)
+    report = json.loads((out / REPORT_JSON).read_text())
+    assert sorted((r["client_id"], r["status"]) for r in report["results"]) == [(c.id, "ok") for c in clients]
+    with (out / REPORT_CSV).open(newline="", encoding="utf-8") as handle:
+        assert sorted(row["client_id"] for row in csv.DictReader(handle)) == [c.id for c in clients]
+    # The killed worker's LibreOffice (in a session of its own) finishes its call; its leftovers are
+    # dot-folders, which the next run on the folder removes while it finds every packet complete.
+    deadline = time.monotonic() + 60
+    while processes_running(str(out)):
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    again = list(generate_packets(practice, clients, out, on=DOC_DATE, template_ids=ONE, workers=1))
+    assert {r.status for r in again} == {"skipped"}
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == [LOCK_NAME]
