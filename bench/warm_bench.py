@@ -11,7 +11,9 @@ In one invocation, with the 5-document demo packet (``examples/clients/adult.tom
      LibreOffice process trees (unoserver included) after 10 packets and after M, with the
      recycling it did (every ``recycle_after`` documents per LibreOffice);
 (e3) a LibreOffice killed (SIGKILL) while it converts a packet's documents: that render fails
-     with a ConversionError naming a document, and the next one succeeds (its time).
+     with a ConversionError naming a document, and the next one succeeds (its time);
+(e4) with ``--batch-clients K``: a batch of K synthetic clients made the usual way (two cold
+     LibreOffice processes, many documents per call) and with the warm converter.
 
 Usage::
 
@@ -146,6 +148,9 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
         print("(e3) a LibreOffice killed while it converts a packet ...", flush=True)
         figures["crash"] = crash(converter, practice, client, work / "crash")
+        if args.batch_clients:
+            print(f"(e4) a batch of {args.batch_clients} clients, cold and warm ...", flush=True)
+            figures["batch"] = batch(converter, practice, args.batch_clients, work / "batch")
     finally:
         converter.close()
     return figures
@@ -184,6 +189,30 @@ def crash(converter: WarmConverter, practice: Any, client: Any, work: Path) -> d
     return outcome
 
 
+def batch(converter: WarmConverter, practice: Any, clients: int, work: Path) -> dict[str, Any]:
+    """The same batch made by two cold LibreOffice processes and by the warm converter."""
+    from batch_bench import write_clients_csv  # beside this script
+
+    from consentkit import iter_clients_csv
+    from consentkit.batch import generate_packets
+
+    work.mkdir(parents=True)
+    write_clients_csv(work / "clients.csv", clients)
+    rows = list(iter_clients_csv(work / "clients.csv"))
+    settle(converter, converter.instances)
+    figures: dict[str, Any] = {"clients": clients}
+    for label, used in (("cold", None), ("warm", converter)):
+        started = time.perf_counter()
+        results = list(generate_packets(practice, rows, work / label, on=DOC_DATE, workers=2, converter=used))
+        wall = time.perf_counter() - started
+        figures[label] = {
+            "ok": sum(r.status == "ok" for r in results),
+            "wall_s": wall,
+            "packets_per_min": len(results) / wall * 60,
+        }
+    return figures
+
+
 def report(f: dict[str, Any]) -> Iterator[str]:
     cold, warm, memory, crashed = f["cold"], f["warm"], f["memory"], f["crash"]
     yield (
@@ -219,6 +248,13 @@ def report(f: dict[str, Any]) -> Iterator[str]:
         f"(packet folder written: {crashed['packet_folder_written']}); the next render "
         f"{'succeeded' if crashed['next_render_ok'] else 'FAILED'} in {crashed['next_render_s']:.2f} s"
     )
+    if "batch" in f:
+        b = f["batch"]
+        cold_rate, warm_rate = b["cold"]["packets_per_min"], b["warm"]["packets_per_min"]
+        yield (
+            f"    batch of {b['clients']} clients: cold {cold_rate:.0f} packets/min ({b['cold']['ok']} ok), "
+            f"warm {warm_rate:.0f} packets/min ({b['warm']['ok']} ok): {cold_rate / warm_rate:.2f}x"
+        )
 
 
 def main() -> int:
@@ -244,6 +280,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--instances", type=int, default=2, help="warm LibreOffice processes (default 2)")
     parser.add_argument(
         "--recycle-after", type=int, default=500, help="documents per LibreOffice before it is replaced"
+    )
+    parser.add_argument(
+        "--batch-clients", type=int, default=0, help="(e4): a batch of this many clients, cold and warm"
     )
 
 
