@@ -86,6 +86,14 @@ def long_docx(path: Path) -> Path:
     return path
 
 
+def titled_docx(path: Path, title: str) -> Path:
+    document = Document()
+    document.core_properties.title = title
+    document.add_paragraph(title)
+    document.save(str(path))
+    return path
+
+
 def render(practice: Practice, client: Client, out: Path, converter: WarmConverter | None) -> Path:
     """Render like the session's ``rendered_examples`` (same date, time and packet id)."""
     return render_packet(
@@ -173,14 +181,30 @@ def test_four_threads_share_one_warm_converter(
     lock = threading.Lock()
     start = threading.Barrier(4)
 
+    # Besides the packets, many quick calls whose documents have the same names in every thread
+    # (as every packet's have) and a title of their own, which LibreOffice writes into the PDF.
+    small: dict[tuple[int, int], list[Path]] = {}
+    for thread in range(4):
+        for round_ in range(6):
+            folder = tmp_path / f"small-{thread}-{round_}"
+            folder.mkdir()
+            small[thread, round_] = [
+                titled_docx(folder / f"{stem}.docx", f"T{thread}-R{round_}-{stem}") for stem in "abcde"
+            ]
+
     def work(thread: int) -> None:
         try:
             start.wait()
-            for round_ in range(2):
-                name = names[(thread + round_) % len(names)]
-                folder = render(practice, example_clients[name], tmp_path / f"t{thread}-{round_}", warm)
-                with lock:
-                    made.append((name, folder))
+            for round_ in range(6):
+                pdfs = warm.convert(small[thread, round_], tmp_path / f"small-{thread}-{round_}" / "pdf")
+                for stem, pdf in zip("abcde", pdfs, strict=True):
+                    with pikepdf.open(pdf) as converted:
+                        assert str(converted.docinfo["/Title"]) == f"T{thread}-R{round_}-{stem}"
+                if round_ < 2:
+                    name = names[(thread + round_) % len(names)]
+                    folder = render(practice, example_clients[name], tmp_path / f"t{thread}-{round_}", warm)
+                    with lock:
+                        made.append((name, folder))
         except BaseException as exc:
             errors.append(exc)
 
@@ -198,7 +222,7 @@ def test_four_threads_share_one_warm_converter(
         pairs, texts([w for w, _ in pairs]), texts([c for _, c in pairs]), strict=True
     ):
         assert warm_text == cold_text, (pdf.parent.name, pdf.name)
-    assert warm.stats().documents - before == sum(len(documents(f)) for _, f in made)
+    assert warm.stats().documents - before == sum(len(documents(f)) for _, f in made) + 4 * 6 * 5
 
 
 def test_the_batch_converts_with_a_warm_converter(
@@ -401,9 +425,12 @@ def test_interpreter_exit_and_a_killed_host_leave_no_profile_and_no_libreoffice(
         for how, child in children.items():
             assert child.stdout is not None
             seen[how] = json.loads(child.stdout.readline())
+        children["exit"].wait(timeout=60)
+        # The exit handler ran before the interpreter ended (the servers' watchdogs, which would
+        # also clean up, take up to half a second to notice).
+        assert not Path(seen["exit"]["root"]).exists()
         children["kill"].send_signal(signal.SIGKILL)
-        for child in children.values():
-            child.wait(timeout=60)
+        children["kill"].wait(timeout=60)
     finally:
         for child in children.values():
             if child.poll() is None:
