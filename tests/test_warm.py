@@ -18,6 +18,7 @@ import sys
 import textwrap
 import threading
 import time
+import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -223,6 +224,24 @@ def test_four_threads_share_one_warm_converter(
     ):
         assert warm_text == cold_text, (pdf.parent.name, pdf.name)
     assert warm.stats().documents - before == sum(len(documents(f)) for _, f in made) + 4 * 6 * 5
+
+
+def test_a_document_libreoffice_cannot_load_fails_alone_and_libreoffice_is_kept(
+    tmp_path: Path, warm: WarmConverter
+) -> None:
+    bad = tmp_path / "bad.docx"
+    with zipfile.ZipFile(bad, "w") as archive:  # a DOCX package whose document is not XML
+        archive.writestr("word/document.xml", "not xml <<<")
+    good = titled_docx(tmp_path / "good.docx", "good")
+    before = warm.stats()
+    with pytest.raises(ConversionError) as caught:
+        warm.convert([good, bad], tmp_path / "out")
+    assert caught.value.document == "bad.docx"
+    assert "could not convert it (Could not load document bad.docx" in str(caught.value)
+    assert str(tmp_path) not in str(caught.value)
+    assert not (tmp_path / "out" / "good.pdf").exists()  # all of a call's PDFs or none
+    after = warm.stats()
+    assert (after.restarts, after.process_groups) == (before.restarts, before.process_groups)
 
 
 def test_the_batch_converts_with_a_warm_converter(
