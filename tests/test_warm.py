@@ -433,12 +433,19 @@ time.sleep(600)  # killed with SIGKILL: no exit handler runs; the server's watch
 def test_interpreter_exit_and_a_killed_host_leave_no_profile_and_no_libreoffice(tmp_path: Path) -> None:
     script = tmp_path / "child.py"
     script.write_text(textwrap.dedent(_CHILD))
-    children = {
-        how: subprocess.Popen(
-            [sys.executable, str(script), how], stdout=subprocess.PIPE, text=True, start_new_session=True
+    # Each child has a temporary folder of its own, which must be empty at the end: no profile,
+    # no LibreOffice lu*.tmp, no unoserver folder, no LibreOffice pipe.
+    temporary = {how: tmp_path / f"tmp-{how}" for how in ("exit", "kill")}
+    children = {}
+    for how, folder in temporary.items():
+        folder.mkdir()
+        children[how] = subprocess.Popen(
+            [sys.executable, str(script), how],
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+            env={**os.environ, "TMPDIR": str(folder)},
         )
-        for how in ("exit", "kill")
-    }
     seen = {}
     try:
         for how, child in children.items():
@@ -459,9 +466,10 @@ def test_interpreter_exit_and_a_killed_host_leave_no_profile_and_no_libreoffice(
     for how, record in seen.items():
         for group in record["groups"]:
             assert gone(group), (how, group_processes(group))
+        assert Path(record["root"]).parent == temporary[how]
         deadline = time.monotonic() + 10
-        while Path(record["root"]).exists():
-            assert time.monotonic() < deadline, (how, list(Path(record["root"]).rglob("*"))[:5])
+        while list(temporary[how].iterdir()):
+            assert time.monotonic() < deadline, (how, list(temporary[how].rglob("*"))[:5])
             time.sleep(0.1)
 
 

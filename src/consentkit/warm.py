@@ -295,6 +295,12 @@ class _Server:
         self.folder.mkdir(mode=_DIR_MODE)
         profile = self.folder / "profile"
         pid_file = self.folder / "libreoffice.pid"
+        # Temporary files (LibreOffice's lu*.tmp and its pipe, the folder unoserver makes and only
+        # removes when it exits normally) go inside the server's folder, and with it.
+        private_tmp = self.folder / "tmp"
+        private_tmp.mkdir(mode=_DIR_MODE)
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+        env.update(TMPDIR=str(private_tmp), TMP=str(private_tmp), TEMP=str(private_tmp))
         for attempt in range(1, _START_ATTEMPTS + 1):
             self.port, uno_port = _free_ports()
             command = [
@@ -320,7 +326,6 @@ class _Server:
                 "--libreoffice-pid-file",
                 str(pid_file),
             ]
-            env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
             # The registry records the process before anything can go wrong, so that close() and
             # the exit handler always find it.
             with (self.folder / "server.log").open("ab") as log, self.registry.lock:
