@@ -527,7 +527,7 @@ class WarmConverter:
     """Converts DOCX to PDF/A-3b with LibreOffice kept running between calls.
 
     For long-lived processes (a web backend, the signing application): after :meth:`start`, a
-    5-document packet renders in about 0.2 s instead of 1.4 s. Safe to share
+    5-document packet renders in 0.2-0.3 s instead of 1.4 s. Safe to share
     between threads. Use it as a context manager, or call :meth:`close` (a converter never closed
     is cleaned up at interpreter exit)::
 
