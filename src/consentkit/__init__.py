@@ -16,8 +16,7 @@ A long-lived process (a web backend, a signing application) keeps LibreOffice ru
 :class:`WarmConverter` and passes it as ``render_packet(..., converter=converter)``.
 """
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .convert import Converter
 from .errors import (
     ConsentKitError,

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 import attrs
 import pikepdf
 
-from . import __version__
 from ._files import (
     DIR_MODE,
     owner_tag,
@@ -32,6 +31,7 @@ from ._files import (
     sync_folder,
     write_private,
 )
+from ._version import __version__
 from .assemble import merge_documents
 from .errors import InputError, OutputExistsError, PacketError
 from .models import Client, Practice

@@ -10,9 +10,9 @@ from typing import Any, Literal
 
 import attrs
 
-from .. import __version__
 from .._csv import write_csv
 from .._files import atomic_writer
+from .._version import __version__
 from ..errors import ConsentKitError, InputError
 
 __all__ = [

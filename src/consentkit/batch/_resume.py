@@ -24,8 +24,8 @@ from typing import Any
 
 import attrs
 
-from .. import __version__
 from .._files import sha256_file
+from .._version import __version__
 from ..models import Client, Practice
 from ..packet import MANIFEST_NAME, PACKET_NAME
 from ..rendering import TemplateSet

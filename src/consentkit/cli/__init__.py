@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from .. import __version__
+from .._version import __version__
 from ..errors import ConsentKitError
 from . import _batch, _fhir_revoke, _finalize, _lifecycle, _render, _rules, _templates, _verify
 from ._output import printable

@@ -21,8 +21,8 @@ from typing import Any
 import attrs
 import pikepdf
 
-from .. import __version__
 from .._files import write_new
+from .._version import __version__
 from ..errors import InputError, OutputExistsError, PacketError, SigningError
 from ..formatting import format_datetime
 from ..signing import SealConfig

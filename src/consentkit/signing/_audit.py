@@ -13,7 +13,7 @@ from xml.sax.saxutils import escape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from .. import __version__
+from .._version import __version__
 from ..formatting import format_datetime
 from ._fingerprint import FINGERPRINT_SCHEME
 from ._fonts import FontSet

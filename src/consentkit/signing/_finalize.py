@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 import pikepdf
 
-from .. import __version__
 from .._files import write_new
+from .._version import __version__
 from ..errors import InputError, OutputExistsError, PacketError, SigningError
 from ._anchors import find_anchors
 from ._archive import AssociatedFile, assemble_archive, page_sizes
