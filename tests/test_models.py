@@ -89,3 +89,24 @@ def test_age_matches_birthday_arithmetic(born: date, day: date) -> None:
 @given(st.decimals(min_value=0, max_value=10**7, places=2, allow_nan=False, allow_infinity=False))
 def test_money_round_trips_through_text(amount: Decimal) -> None:
     assert Money.parse(str(amount)).amount == amount
+
+
+def test_every_field_error_is_a_consentkit_error_and_a_value_error() -> None:
+    """A model built directly in Python raises an error of the library's hierarchy (and still a
+    ``ValueError``, as before); the old import path from consentkit.models keeps working."""
+    from consentkit.errors import ConsentKitError, LayoutError
+    from consentkit.errors import FieldValueError as Same
+    from consentkit.rules import Citation
+    from consentkit.signing import IdentityVerification
+
+    assert Same is FieldValueError
+    for build in (
+        lambda: Address(line1="1 Main St", city="Jackson", state="XX", postal_code="39201"),
+        lambda: Citation(cite="", url="https://example.org", source_type="statute", retrieved_on=None),
+        lambda: IdentityVerification(method=""),
+    ):
+        with pytest.raises(ConsentKitError) as caught:
+            build()
+        assert isinstance(caught.value, FieldValueError)
+        assert isinstance(caught.value, ValueError)
+    assert issubclass(LayoutError, ConsentKitError)

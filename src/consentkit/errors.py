@@ -15,8 +15,10 @@ __all__ = [
     "ConversionCrash",
     "ConversionError",
     "ConversionTimeout",
+    "FieldValueError",
     "InputError",
     "JurisdictionError",
+    "LayoutError",
     "OutputExistsError",
     "PacketError",
     "RulesError",
@@ -59,6 +61,24 @@ class InputError(ConsentKitError, ValueError):
         if self.field:
             head = f"{head}, {self.field}" if head else self.field
         return f"{head}: {self.reason}" if head else self.reason
+
+
+class FieldValueError(ConsentKitError, ValueError):
+    """A value given to a model is invalid, raised while the model is built.
+
+    The loaders turn it into an :class:`InputError` (or a :class:`RulesError` for rule data) that
+    names the file, the row and the full dotted path; built directly in Python, a model raises it
+    as it is.
+
+    Attributes:
+        field: the field's dotted path relative to the model being built (``postal_code``).
+        reason: what is wrong, without echoing the value.
+    """
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
 
 
 class TemplateError(ConsentKitError):
@@ -111,6 +131,12 @@ class SigningError(ConsentKitError):
 
 class VerificationError(ConsentKitError):
     """A packet cannot be read well enough to verify it."""
+
+
+class LayoutError(ConsentKitError, ValueError):
+    """A page of a finalized archive does not have the content layout finalize writes (its
+    reviewed content streams between the overlay's opening ``q`` and the overlay itself);
+    :func:`~consentkit.signing.verify_packet` reports it as a changed page."""
 
 
 class RulesError(ConsentKitError):

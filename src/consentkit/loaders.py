@@ -30,9 +30,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import attrs
-import cattrs
-from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
 
+from ._edge import STRUCTURE_ERRORS, input_error, leaf_converter
 from ._files import NotRegularFileError, open_regular, read_regular
 from .errors import InputError
 from .models import (
@@ -40,7 +39,6 @@ from .models import (
     Compact,
     Connection,
     Device,
-    FieldValueError,
     Money,
     Phone,
     Population,
@@ -75,73 +73,12 @@ MAX_LIST_INDEX = 50
 #: How deeply tables and lists may nest in a TOML or JSON file (the models need fewer than 8).
 MAX_NESTING = 32
 
-_converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
-
-
-def _passthrough(value: Any, _type: Any) -> Any:
-    return value
-
-
 # Leaf values are normalised and validated by the models' own converters and validators, which
 # name the field on failure; cattrs only shapes the nesting and rejects unknown keys.
-for _leaf in (
-    str,
-    int,
-    bool,
-    Decimal,
-    date,
-    Phone,
-    Money,
-    Device,
-    Connection,
-    ServiceType,
-    Population,
-    Compact,
-):
-    _converter.register_structure_hook(_leaf, _passthrough)
-_converter.register_structure_hook_func(lambda t: t == dict[str, Any], _passthrough)
-
-
-def _describe(exc: BaseException, path: tuple[str, ...]) -> Iterator[tuple[str, str]]:
-    """Flatten a cattrs error tree into (dotted path, reason) pairs."""
-    if isinstance(exc, ForbiddenExtraKeysError):
-        for key in sorted(exc.extra_fields):
-            yield ".".join((*path, key)), "unknown field"
-    elif isinstance(exc, ClassValidationError):
-        with_notes, without_notes = exc.group_exceptions()
-        for sub, note in with_notes:
-            yield from _describe(sub, (*path, note.name))
-        for sub in without_notes:
-            yield from _describe(sub, path)
-    elif isinstance(exc, IterableValidationError):
-        with_index, without_index = exc.group_exceptions()
-        for item, index_note in with_index:
-            position = index_note.index
-            label = str(position + 1) if isinstance(position, int) else str(position)
-            yield from _describe(item, (*path, label))
-        for sub in without_index:
-            yield from _describe(sub, path)
-    elif isinstance(exc, ExceptionGroup):
-        for sub in exc.exceptions:
-            yield from _describe(sub, path)
-    elif isinstance(exc, FieldValueError):
-        # Raised from a model's __init__: its field is relative to the class at ``path``; when the
-        # error surfaced while cattrs structured that very attribute, do not repeat the name.
-        if path and path[-1] == exc.field:
-            yield ".".join(path), exc.reason
-        else:
-            yield ".".join((*path, exc.field)), exc.reason
-    elif isinstance(exc, KeyError):
-        yield ".".join(path), "required field is missing"
-    elif isinstance(exc, TypeError) and "missing" in str(exc) and "required" in str(exc):
-        missing = str(exc).split("'")
-        name = missing[1] if len(missing) > 1 else "?"
-        yield ".".join((*path, name)), "required field is missing"
-    elif isinstance(exc, TypeError | AttributeError):
-        yield ".".join(path), "has the wrong shape (expected a table/object or a list)"
-    else:
-        # Any other error's text may quote the value (int(), attrs' own validators): never show it.
-        yield ".".join(path), "has an invalid value"
+_converter = leaf_converter(
+    (str, int, bool, Decimal, date, Phone, Money, Device, Connection, ServiceType, Population, Compact),
+    predicates=(lambda t: t == dict[str, Any],),
+)
 
 
 def _structure(data: object, cls: type[T], *, source: str, row: int | None = None) -> T:
@@ -149,11 +86,8 @@ def _structure(data: object, cls: type[T], *, source: str, row: int | None = Non
         raise InputError("expected a table of fields", source=source, row=row)
     try:
         return _converter.structure(data, cls)
-    except (ClassValidationError, ForbiddenExtraKeysError, FieldValueError, ValueError, TypeError) as exc:
-        problems = list(_describe(exc, ()))
-        field, reason = problems[0] if problems else ("", str(exc))
-        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
-        raise InputError(reason + more, source=source, row=row, field=field or None) from exc
+    except STRUCTURE_ERRORS as exc:
+        raise input_error(exc, source=source, row=row) from exc
 
 
 def practice_from_dict(data: dict[str, Any], *, source: str = "<input>") -> Practice:

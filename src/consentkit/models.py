@@ -21,6 +21,9 @@ import attrs
 import phonenumbers
 from attrs import field, frozen
 
+from . import _fields as ft
+from .errors import FieldValueError
+
 __all__ = [
     "US_STATES",
     "Address",
@@ -73,54 +76,6 @@ _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _LANGUAGE = re.compile(r"^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]{2,8})*$")
 
 
-class FieldValueError(ValueError):
-    """A value is invalid; ``field`` is its dotted path relative to the model being built."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        self.field = field
-        self.reason = reason
-        super().__init__(f"{field}: {reason}")
-
-
-# --- converters and validators (no I/O) -------------------------------------------------------
-
-
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
-
-
-def _optional_str(value: object) -> object:
-    value = _strip(value)
-    return None if value == "" else value
-
-
-_DELIMITERS = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
-
-
-def _no_delimiters(attribute: attrs.Attribute[Any], value: str) -> None:
-    # Text is filled into templates as data and never evaluated, but a value holding template
-    # delimiters would be indistinguishable from a tag the template failed to fill.
-    if _DELIMITERS.search(value):
-        raise FieldValueError(attribute.name, "must not contain template delimiters such as {{ or {%")
-
-
-def _non_empty(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, str):
-        raise FieldValueError(attribute.name, "must be text")
-    if not value:
-        raise FieldValueError(attribute.name, "must not be empty")
-    _no_delimiters(attribute, value)
-
-
-def _plain_text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if isinstance(value, str):
-        _no_delimiters(attribute, value)
-
-
-def _state_code(value: object) -> object:
-    return value.strip().upper() if isinstance(value, str) else value
-
-
 def _valid_state(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value not in US_STATES:
         raise FieldValueError(attribute.name, "not a US state or DC postal code (e.g. MS)")
@@ -129,96 +84,6 @@ def _valid_state(instance: object, attribute: attrs.Attribute[Any], value: objec
 def _valid_email(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is not None and (not isinstance(value, str) or not _EMAIL.match(value)):
         raise FieldValueError(attribute.name, "not a valid email address")
-
-
-def _to_tuple(value: object) -> object:
-    if value is None:
-        return ()
-    if isinstance(value, list | tuple):
-        return tuple(value)
-    return value
-
-
-def _to_date(value: object) -> object:
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            return value  # the validator reports it with the field name
-    return value
-
-
-def _to_optional_date(value: object) -> object:
-    return None if value in (None, "") else _to_date(value)
-
-
-def _is_optional_date(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None:
-        _is_date(instance, attribute, value)
-
-
-def _is_date(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, date):
-        raise FieldValueError(attribute.name, "not a valid date (use YYYY-MM-DD)")
-
-
-def _to_enum(enum_type: type[enum.Enum], value: object) -> object:
-    """Read an enum member from its value in any case, with ``-``, ``_`` or spaces between words."""
-    if isinstance(value, str):
-        key = value.strip().lower().replace("-", "_").replace(" ", "_")
-        try:
-            return enum_type(key)
-        except ValueError:
-            return value
-    return value
-
-
-def _enum_validator(enum_type: type[enum.Enum]) -> Any:
-    def validate(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        if not isinstance(value, enum_type):
-            allowed = ", ".join(m.value for m in enum_type)
-            raise FieldValueError(attribute.name, f"must be one of: {allowed}")
-
-    return validate
-
-
-def _non_negative_int(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise FieldValueError(attribute.name, "must be a whole number, 0 or more")
-
-
-def _is_bool(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, bool):
-        raise FieldValueError(attribute.name, "must be true or false")
-
-
-def _to_bool(value: object) -> object:
-    if isinstance(value, str):
-        lowered = value.strip().lower()
-        if lowered in {"true", "yes", "y", "1"}:
-            return True
-        if lowered in {"false", "no", "n", "0"}:
-            return False
-    return value
-
-
-def _to_optional_int(value: object) -> object:
-    return None if value in (None, "") else _to_int(value)
-
-
-def _optional_non_negative_int(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None:
-        _non_negative_int(instance, attribute, value)
-
-
-_WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
-
-
-def _to_int(value: object) -> object:
-    # ASCII digits only: str.isdigit() accepts "²" and other digits int() refuses.
-    if isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value.strip()):
-        return int(value.strip())
-    return value
 
 
 # --- value types ------------------------------------------------------------------------------
@@ -265,7 +130,7 @@ def _to_phone(value: object) -> object:
 
 
 def _to_optional_phone(value: object) -> object:
-    value = _optional_str(value)
+    value = ft.blank_to_none(value)
     return None if value is None else _to_phone(value)
 
 
@@ -285,7 +150,7 @@ class Money:
 
     amount: Decimal = field()
     currency: str = field(
-        default="USD", converter=_state_code, validator=attrs.validators.matches_re(_CURRENCY)
+        default="USD", converter=ft.strip_upper, validator=attrs.validators.matches_re(_CURRENCY)
     )
 
     @amount.validator
@@ -331,7 +196,7 @@ def _to_money(value: object) -> object:
 
 
 def _to_optional_money(value: object) -> object:
-    value = _optional_str(value)
+    value = ft.blank_to_none(value)
     return None if value is None else _to_money(value)
 
 
@@ -352,12 +217,12 @@ def _is_optional_money(instance: object, attribute: attrs.Attribute[Any], value:
 class Address:
     """A US street address (where a client is during sessions, or a practice's office)."""
 
-    line1: str = field(converter=_strip, validator=_non_empty)
-    line2: str | None = field(default=None, converter=_optional_str, validator=_plain_text)
-    city: str = field(converter=_strip, validator=_non_empty)
-    state: str = field(converter=_state_code, validator=_valid_state)
-    postal_code: str = field(converter=_strip)
-    country: str = field(default="US", converter=_state_code)
+    line1: str = field(converter=ft.strip, validator=ft.text(template_safe=True))
+    line2: str | None = field(default=None, converter=ft.blank_to_none, validator=ft.no_delimiters)
+    city: str = field(converter=ft.strip, validator=ft.text(template_safe=True))
+    state: str = field(converter=ft.strip_upper, validator=_valid_state)
+    postal_code: str = field(converter=ft.strip)
+    country: str = field(default="US", converter=ft.strip_upper)
 
     @postal_code.validator
     def _check_zip(self, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -378,11 +243,6 @@ class Address:
 # --- practice ---------------------------------------------------------------------------------
 
 
-def _optional_text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None and (not isinstance(value, str) or not value):
-        raise FieldValueError(attribute.name, "must be non-empty text")
-
-
 class Compact(enum.Enum):
     """Interstate licensure compacts."""
 
@@ -392,7 +252,7 @@ class Compact(enum.Enum):
 
 
 def _to_compact(value: object) -> object:
-    return _to_enum(Compact, value)
+    return ft.enum_value(Compact, value)
 
 
 class Profession(enum.Enum):
@@ -407,13 +267,7 @@ class Profession(enum.Enum):
 def _to_optional_profession(value: object) -> object:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    return _to_enum(Profession, value)
-
-
-def _is_optional_profession(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None and not isinstance(value, Profession):
-        allowed = ", ".join(p.value for p in Profession)
-        raise FieldValueError(attribute.name, f"must be one of: {allowed}")
+    return ft.enum_value(Profession, value)
 
 
 @frozen(kw_only=True)
@@ -425,12 +279,12 @@ class License:
     can, to choose the licensing board named in the packet.
     """
 
-    state: str = field(converter=_state_code, validator=_valid_state)
-    license_type: str = field(converter=_strip, validator=_non_empty)
-    number: str = field(converter=_strip, validator=_non_empty)
-    expires: date = field(converter=_to_date, validator=_is_date)
+    state: str = field(converter=ft.strip_upper, validator=_valid_state)
+    license_type: str = field(converter=ft.strip, validator=ft.text(template_safe=True))
+    number: str = field(converter=ft.strip, validator=ft.text(template_safe=True))
+    expires: date = field(converter=ft.to_date, validator=ft.valid_date())
     profession: Profession | None = field(
-        default=None, converter=_to_optional_profession, validator=_is_optional_profession
+        default=None, converter=_to_optional_profession, validator=ft.member_of(Profession, optional=True)
     )
 
 
@@ -438,36 +292,38 @@ class License:
 class CompactPrivilege:
     """A privilege to practise in a remote state under an interstate compact."""
 
-    compact: Compact = field(converter=_to_compact, validator=_enum_validator(Compact))
-    state: str = field(converter=_state_code, validator=_valid_state)
-    number: str | None = field(default=None, converter=_optional_str, validator=_plain_text)
-    expires: date | None = field(default=None, converter=_to_optional_date, validator=_is_optional_date)
+    compact: Compact = field(converter=_to_compact, validator=ft.member_of(Compact))
+    state: str = field(converter=ft.strip_upper, validator=_valid_state)
+    number: str | None = field(default=None, converter=ft.blank_to_none, validator=ft.no_delimiters)
+    expires: date | None = field(
+        default=None, converter=ft.to_optional_date, validator=ft.valid_date(optional=True)
+    )
 
 
 @frozen(kw_only=True)
 class Supervisor:
     """The supervisor of a clinician under supervision (e.g. a provisional licensee)."""
 
-    name: str = field(converter=_strip, validator=_non_empty)
-    credentials: str = field(default="", converter=_strip, validator=_plain_text)
+    name: str = field(converter=ft.strip, validator=ft.text(template_safe=True))
+    credentials: str = field(default="", converter=ft.strip, validator=ft.no_delimiters)
     phone: Phone | None = field(default=None, converter=_to_optional_phone, validator=_is_optional_phone)
-    email: str | None = field(default=None, converter=_optional_str, validator=_valid_email)
+    email: str | None = field(default=None, converter=ft.blank_to_none, validator=_valid_email)
 
 
 @frozen(kw_only=True)
 class Clinician:
     """A clinician of the practice."""
 
-    id: str = field(converter=_strip, validator=_non_empty)
-    name: str = field(converter=_strip, validator=_non_empty)
-    credentials: str = field(default="", converter=_strip, validator=_plain_text)
-    email: str | None = field(default=None, converter=_optional_str, validator=_valid_email)
+    id: str = field(converter=ft.strip, validator=ft.text(template_safe=True))
+    name: str = field(converter=ft.strip, validator=ft.text(template_safe=True))
+    credentials: str = field(default="", converter=ft.strip, validator=ft.no_delimiters)
+    email: str | None = field(default=None, converter=ft.blank_to_none, validator=_valid_email)
     phone: Phone | None = field(default=None, converter=_to_optional_phone, validator=_is_optional_phone)
-    licenses: tuple[License, ...] = field(default=(), converter=_to_tuple)
-    compact_privileges: tuple[CompactPrivilege, ...] = field(default=(), converter=_to_tuple)
+    licenses: tuple[License, ...] = field(default=(), converter=ft.to_tuple_or_empty)
+    compact_privileges: tuple[CompactPrivilege, ...] = field(default=(), converter=ft.to_tuple_or_empty)
     supervisor: Supervisor | None = None
     telehealth_training_hours: int | None = field(
-        default=None, converter=_to_optional_int, validator=_optional_non_negative_int
+        default=None, converter=ft.to_optional_int, validator=ft.non_negative(optional=True)
     )
     """Telehealth training hours the practice attests this clinician completed (some states require
     them, e.g. Mississippi LPCs); checked by ``consentkit practice check``."""
@@ -482,9 +338,9 @@ class Clinician:
 class Platform:
     """The video platform used for sessions."""
 
-    name: str = field(converter=_strip, validator=_non_empty)
-    hipaa_compliant: bool = field(converter=_to_bool, validator=_is_bool)
-    baa_in_place: bool = field(converter=_to_bool, validator=_is_bool)
+    name: str = field(converter=ft.strip, validator=ft.text(template_safe=True))
+    hipaa_compliant: bool = field(converter=ft.to_bool, validator=ft.flag)
+    baa_in_place: bool = field(converter=ft.to_bool, validator=ft.flag)
 
 
 class Coverage(enum.Enum):
@@ -500,9 +356,9 @@ class Coverage(enum.Enum):
 
 
 def _coverages(value: object) -> object:
-    items = _to_tuple(value)
+    items = ft.to_tuple_or_empty(value)
     if isinstance(items, tuple):
-        return tuple(_to_enum(Coverage, item) for item in items)
+        return tuple(ft.enum_value(Coverage, item) for item in items)
     return items
 
 
@@ -520,8 +376,8 @@ class Fees:
     intake: Money | None = field(default=None, converter=_to_optional_money, validator=_is_optional_money)
     late_cancellation: Money = field(converter=_to_money, validator=_is_money)
     no_show: Money = field(converter=_to_money, validator=_is_money)
-    cancellation_notice_hours: int = field(converter=_to_int, validator=_non_negative_int)
-    accepts_insurance: bool = field(default=False, converter=_to_bool, validator=_is_bool)
+    cancellation_notice_hours: int = field(converter=ft.to_int, validator=ft.non_negative())
+    accepts_insurance: bool = field(default=False, converter=ft.to_bool, validator=ft.flag)
     exempt_coverage: tuple[Coverage, ...] = field(
         default=(Coverage.MEDICAID, Coverage.CHIP, Coverage.TRICARE, Coverage.WORKERS_COMP),
         converter=_coverages,
@@ -544,11 +400,15 @@ class Fees:
 class FailurePlan:
     """What happens when the video connection fails."""
 
-    reconnect_by: str | None = field(default=None, converter=_optional_str, validator=_optional_text)
+    reconnect_by: str | None = field(
+        default=None, converter=ft.blank_to_none, validator=ft.filled_text(optional=True)
+    )
     """Who reconnects (default: the template set's words for "your clinician")."""
-    wait_minutes: int = field(default=5, converter=_to_int, validator=_non_negative_int)
+    wait_minutes: int = field(default=5, converter=ft.to_int, validator=ft.non_negative())
     phone_fallback: Phone = field(converter=_to_phone, validator=_is_phone)
-    lost_time: str | None = field(default=None, converter=_optional_str, validator=_optional_text)
+    lost_time: str | None = field(
+        default=None, converter=ft.blank_to_none, validator=ft.filled_text(optional=True)
+    )
     """How time lost to technology failures is handled (default: the template set's sentence)."""
 
 
@@ -557,9 +417,9 @@ class RecordsSystem:
     """What the practice attests about where client records are kept. Packets say only what is
     attested here (an encrypted system, a business associate agreement)."""
 
-    name: str | None = field(default=None, converter=_optional_str, validator=_plain_text)
-    encrypted: bool = field(default=False, converter=_to_bool, validator=_is_bool)
-    baa_in_place: bool = field(default=False, converter=_to_bool, validator=_is_bool)
+    name: str | None = field(default=None, converter=ft.blank_to_none, validator=ft.no_delimiters)
+    encrypted: bool = field(default=False, converter=ft.to_bool, validator=ft.flag)
+    baa_in_place: bool = field(default=False, converter=ft.to_bool, validator=ft.flag)
 
 
 class Population(enum.Enum):
@@ -584,9 +444,9 @@ def _language(instance: object, attribute: attrs.Attribute[Any], value: object) 
 
 
 def _populations(value: object) -> object:
-    items = _to_tuple(value)
+    items = ft.to_tuple_or_empty(value)
     if isinstance(items, tuple):
-        return tuple(_to_enum(Population, item) for item in items)
+        return tuple(ft.enum_value(Population, item) for item in items)
     return items
 
 
@@ -595,12 +455,24 @@ class PracticeText:
     """The practice's own sentences in one more language (its TOML file writes them in its default
     language). Any field left out falls back to the practice's default text."""
 
-    response_time: str | None = field(default=None, converter=_optional_str, validator=_optional_text)
-    recording_policy: str | None = field(default=None, converter=_optional_str, validator=_optional_text)
-    emergency_procedures: str | None = field(default=None, converter=_optional_str, validator=_optional_text)
-    records_location: str | None = field(default=None, converter=_optional_str, validator=_optional_text)
-    reconnect_by: str | None = field(default=None, converter=_optional_str, validator=_optional_text)
-    lost_time: str | None = field(default=None, converter=_optional_str, validator=_optional_text)
+    response_time: str | None = field(
+        default=None, converter=ft.blank_to_none, validator=ft.filled_text(optional=True)
+    )
+    recording_policy: str | None = field(
+        default=None, converter=ft.blank_to_none, validator=ft.filled_text(optional=True)
+    )
+    emergency_procedures: str | None = field(
+        default=None, converter=ft.blank_to_none, validator=ft.filled_text(optional=True)
+    )
+    records_location: str | None = field(
+        default=None, converter=ft.blank_to_none, validator=ft.filled_text(optional=True)
+    )
+    reconnect_by: str | None = field(
+        default=None, converter=ft.blank_to_none, validator=ft.filled_text(optional=True)
+    )
+    lost_time: str | None = field(
+        default=None, converter=ft.blank_to_none, validator=ft.filled_text(optional=True)
+    )
 
 
 _RULE_ID = re.compile(r"^US(-[A-Z]{2})?\.[a-z_]+(\.[a-z0-9_]+)?$")
@@ -615,12 +487,12 @@ class RuleOverride:
     manifest and the audit record.
     """
 
-    rule_id: str = field(converter=_strip)
+    rule_id: str = field(converter=ft.strip)
     value: dict[str, Any] = field()
-    reason: str = field(converter=_strip, validator=_non_empty)
-    approved_by: str = field(converter=_strip, validator=_non_empty)
-    approved_on: date = field(converter=_to_date, validator=_is_date)
-    attorney_reviewed: bool = field(default=False, converter=_to_bool, validator=_is_bool)
+    reason: str = field(converter=ft.strip, validator=ft.text(template_safe=True))
+    approved_by: str = field(converter=ft.strip, validator=ft.text(template_safe=True))
+    approved_on: date = field(converter=ft.to_date, validator=ft.valid_date())
+    attorney_reviewed: bool = field(default=False, converter=ft.to_bool, validator=ft.flag)
 
     @rule_id.validator
     def _check_id(self, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -640,10 +512,10 @@ class RulePolicy:
     By default both produce warnings (in the CLI and the manifest); a practice can make them errors.
     """
 
-    max_age_days: int = field(default=365, converter=_to_int, validator=_non_negative_int)
-    stale_is_error: bool = field(default=False, converter=_to_bool, validator=_is_bool)
-    unverified_is_error: bool = field(default=False, converter=_to_bool, validator=_is_bool)
-    incomplete_notice_is_error: bool = field(default=False, converter=_to_bool, validator=_is_bool)
+    max_age_days: int = field(default=365, converter=ft.to_int, validator=ft.non_negative())
+    stale_is_error: bool = field(default=False, converter=ft.to_bool, validator=ft.flag)
+    unverified_is_error: bool = field(default=False, converter=ft.to_bool, validator=ft.flag)
+    incomplete_notice_is_error: bool = field(default=False, converter=ft.to_bool, validator=ft.flag)
     """A required licensing-board notice missing an element the law asks for (the board's phone, a
     prescribed statement) is an error instead of a warning."""
 
@@ -652,38 +524,46 @@ class RulePolicy:
 class Practice:
     """A counseling or therapy practice that sees clients by video."""
 
-    name: str = field(converter=_strip, validator=_non_empty)
+    name: str = field(converter=ft.strip, validator=ft.text(template_safe=True))
     address: Address
     phone: Phone = field(converter=_to_phone, validator=_is_phone)
-    email: str = field(converter=_strip, validator=_valid_email)
-    website: str | None = field(default=None, converter=_optional_str, validator=_plain_text)
-    time_zone: str = field(default="America/New_York", converter=_strip, validator=_time_zone)
-    default_language: str = field(default="en-US", converter=_strip, validator=_language)
-    clinicians: tuple[Clinician, ...] = field(converter=_to_tuple)
+    email: str = field(converter=ft.strip, validator=_valid_email)
+    website: str | None = field(default=None, converter=ft.blank_to_none, validator=ft.no_delimiters)
+    time_zone: str = field(default="America/New_York", converter=ft.strip, validator=_time_zone)
+    default_language: str = field(default="en-US", converter=ft.strip, validator=_language)
+    clinicians: tuple[Clinician, ...] = field(converter=ft.to_tuple_or_empty)
     platform: Platform
-    malpractice_covers_telehealth: bool = field(converter=_to_bool, validator=_is_bool)
+    malpractice_covers_telehealth: bool = field(converter=ft.to_bool, validator=ft.flag)
     fees: Fees
     populations: tuple[Population, ...] = field(converter=_populations)
     failure_plan: FailurePlan
-    response_time: str | None = field(default=None, converter=_optional_str, validator=_optional_text)
+    response_time: str | None = field(
+        default=None, converter=ft.blank_to_none, validator=ft.filled_text(optional=True)
+    )
     """When the practice usually replies ("within one business day"); default: the template set's."""
-    recording_policy: str | None = field(default=None, converter=_optional_str, validator=_optional_text)
+    recording_policy: str | None = field(
+        default=None, converter=ft.blank_to_none, validator=ft.filled_text(optional=True)
+    )
     """The practice's recording policy; default: the template set's (nobody records without everyone's
     written permission)."""
-    emergency_procedures: str | None = field(default=None, converter=_optional_str, validator=_optional_text)
+    emergency_procedures: str | None = field(
+        default=None, converter=ft.blank_to_none, validator=ft.filled_text(optional=True)
+    )
     """Extra emergency steps of the practice's own, printed after the stock emergency plan."""
-    records_location: str | None = field(default=None, converter=_optional_str, validator=_optional_text)
+    records_location: str | None = field(
+        default=None, converter=ft.blank_to_none, validator=ft.filled_text(optional=True)
+    )
     """Where records are kept, in the practice's words; default: built from ``records_system``."""
     records_system: RecordsSystem = field(factory=RecordsSystem)
-    federal_financial_assistance: bool = field(default=False, converter=_to_bool, validator=_is_bool)
+    federal_financial_assistance: bool = field(default=False, converter=ft.to_bool, validator=ft.flag)
     """The practice receives federal financial assistance (e.g. it bills Medicaid): language help is
     then free of charge (45 C.F.R. § 92.201(b)) and the packet says so."""
-    translation_fallback: str = field(default="error", converter=_strip)
+    translation_fallback: str = field(default="error", converter=ft.strip)
     """What to do when a packet's language lacks one of the practice's own sentences: ``error``
     (the default) or ``default_language`` (print the practice's default-language sentence and warn)."""
-    rule_overrides: tuple[RuleOverride, ...] = field(default=(), converter=_to_tuple)
+    rule_overrides: tuple[RuleOverride, ...] = field(default=(), converter=ft.to_tuple_or_empty)
     rule_policy: RulePolicy = field(factory=RulePolicy)
-    consent_renewal_days: int = field(default=365, converter=_to_int, validator=_non_negative_int)
+    consent_renewal_days: int = field(default=365, converter=ft.to_int, validator=ft.non_negative())
     texts: dict[str, PracticeText] = field(factory=dict)
     """The practice's sentences in other languages, by language tag (``es-US``)."""
     """Clients re-consent after this many days (0: never by age of the consent alone)."""
@@ -763,6 +643,10 @@ class Device(enum.Enum):
     TABLET = "tablet"
 
 
+def _to_device(value: object) -> object:
+    return ft.enum_value(Device, value)
+
+
 class Connection(enum.Enum):
     """How the client's device reaches the internet."""
 
@@ -770,6 +654,10 @@ class Connection(enum.Enum):
     CELLULAR = "cellular"
     WIRED = "wired"
     PUBLIC_WIFI = "public_wifi"
+
+
+def _to_connection(value: object) -> object:
+    return ft.enum_value(Connection, value)
 
 
 class ServiceType(enum.Enum):
@@ -780,24 +668,16 @@ class ServiceType(enum.Enum):
     FAMILY = "family"
 
 
-def _to_device(value: object) -> object:
-    return _to_enum(Device, value)
-
-
-def _to_connection(value: object) -> object:
-    return _to_enum(Connection, value)
-
-
 def _to_service_type(value: object) -> object:
-    return _to_enum(ServiceType, value)
+    return ft.enum_value(ServiceType, value)
 
 
 @frozen(kw_only=True)
 class EmergencyContact:
     """Someone to call in an emergency."""
 
-    name: str = field(converter=_strip, validator=_non_empty)
-    relationship: str = field(converter=_strip, validator=_non_empty)
+    name: str = field(converter=ft.strip, validator=ft.text(template_safe=True))
+    relationship: str = field(converter=ft.strip, validator=ft.text(template_safe=True))
     phone: Phone = field(converter=_to_phone, validator=_is_phone)
 
 
@@ -805,19 +685,19 @@ class EmergencyContact:
 class Participant:
     """Another adult seen in couple or family sessions; each signs for themself."""
 
-    name: str = field(converter=_strip, validator=_non_empty)
-    relationship: str = field(converter=_strip, validator=_non_empty)
-    email: str | None = field(default=None, converter=_optional_str, validator=_valid_email)
+    name: str = field(converter=ft.strip, validator=ft.text(template_safe=True))
+    relationship: str = field(converter=ft.strip, validator=ft.text(template_safe=True))
+    email: str | None = field(default=None, converter=ft.blank_to_none, validator=_valid_email)
 
 
 @frozen(kw_only=True)
 class Guardian:
     """A parent or legal guardian of a minor client."""
 
-    name: str = field(converter=_strip, validator=_non_empty)
-    relationship: str = field(converter=_strip, validator=_non_empty)
+    name: str = field(converter=ft.strip, validator=ft.text(template_safe=True))
+    relationship: str = field(converter=ft.strip, validator=ft.text(template_safe=True))
     phone: Phone = field(converter=_to_phone, validator=_is_phone)
-    email: str | None = field(default=None, converter=_optional_str, validator=_valid_email)
+    email: str | None = field(default=None, converter=ft.blank_to_none, validator=_valid_email)
 
 
 @frozen(kw_only=True)
@@ -828,15 +708,15 @@ class LocalResources:
     not the client's, so the emergency plan needs a number that reaches help where the client is.
     """
 
-    dispatch_name: str | None = field(default=None, converter=_optional_str, validator=_plain_text)
+    dispatch_name: str | None = field(default=None, converter=ft.blank_to_none, validator=ft.no_delimiters)
     """The emergency dispatch centre or police department for the session address."""
     dispatch_phone: Phone | None = field(
         default=None, converter=_to_optional_phone, validator=_is_optional_phone
     )
     """A ten-digit number that reaches that dispatch centre (or the local police non-emergency line)."""
-    emergency_room: str | None = field(default=None, converter=_optional_str, validator=_plain_text)
+    emergency_room: str | None = field(default=None, converter=ft.blank_to_none, validator=ft.no_delimiters)
     """The nearest hospital emergency room: name and address."""
-    crisis_line_name: str | None = field(default=None, converter=_optional_str, validator=_plain_text)
+    crisis_line_name: str | None = field(default=None, converter=ft.blank_to_none, validator=ft.no_delimiters)
     """A local crisis line (a county mobile crisis team, say)."""
     crisis_line_phone: Phone | None = field(
         default=None, converter=_to_optional_phone, validator=_is_optional_phone
@@ -864,26 +744,26 @@ class Client:
     decided when rendering, not here.
     """
 
-    id: str = field(converter=_strip, validator=_non_empty)
-    legal_name: str = field(converter=_strip, validator=_non_empty)
-    preferred_name: str | None = field(default=None, converter=_optional_str, validator=_plain_text)
-    date_of_birth: date = field(converter=_to_date, validator=_is_date)
-    preferred_language: str = field(default="en-US", converter=_strip, validator=_language)
+    id: str = field(converter=ft.strip, validator=ft.text(template_safe=True))
+    legal_name: str = field(converter=ft.strip, validator=ft.text(template_safe=True))
+    preferred_name: str | None = field(default=None, converter=ft.blank_to_none, validator=ft.no_delimiters)
+    date_of_birth: date = field(converter=ft.to_date, validator=ft.valid_date())
+    preferred_language: str = field(default="en-US", converter=ft.strip, validator=_language)
     phone: Phone = field(converter=_to_phone, validator=_is_phone)
-    email: str | None = field(default=None, converter=_optional_str, validator=_valid_email)
+    email: str | None = field(default=None, converter=ft.blank_to_none, validator=_valid_email)
     session_address: Address
     emergency_contact: EmergencyContact
-    device: Device = field(converter=_to_device, validator=_enum_validator(Device))
-    connection: Connection = field(converter=_to_connection, validator=_enum_validator(Connection))
+    device: Device = field(converter=_to_device, validator=ft.member_of(Device))
+    connection: Connection = field(converter=_to_connection, validator=ft.member_of(Connection))
     service_type: ServiceType = field(
         default=ServiceType.INDIVIDUAL,
         converter=_to_service_type,
-        validator=_enum_validator(ServiceType),
+        validator=ft.member_of(ServiceType),
     )
-    participants: tuple[Participant, ...] = field(default=(), converter=_to_tuple)
-    guardians: tuple[Guardian, ...] = field(default=(), converter=_to_tuple)
-    clinician_id: str | None = field(default=None, converter=_optional_str, validator=_plain_text)
-    guardian_pays: bool = field(default=False, converter=_to_bool, validator=_is_bool)
+    participants: tuple[Participant, ...] = field(default=(), converter=ft.to_tuple_or_empty)
+    guardians: tuple[Guardian, ...] = field(default=(), converter=ft.to_tuple_or_empty)
+    clinician_id: str | None = field(default=None, converter=ft.blank_to_none, validator=ft.no_delimiters)
+    guardian_pays: bool = field(default=False, converter=ft.to_bool, validator=ft.flag)
     """A parent or guardian on file pays for a minor who consents to counseling alone: the first
     guardian then signs the fees policy (and the e-signature consent) as the person responsible for
     payment. A minor whose guardian consents always has the guardian sign the fees policy."""

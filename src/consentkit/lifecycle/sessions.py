@@ -16,18 +16,19 @@ import json
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 import attrs
 
+from .. import _fields as ft
 from .._files import DIR_MODE, FILE_MODE, atomic_write, open_private, private_dir
 from ..assemble import set_xmp
-from ..errors import InputError, JurisdictionError
+from ..errors import FieldValueError, InputError, JurisdictionError
 from ..formatting import format_datetime
-from ..models import US_STATES, Address, Client, FieldValueError, Practice
+from ..models import US_STATES, Address, Client, Practice
 from ..rules._resolve import check_jurisdiction
 
 if TYPE_CHECKING:
@@ -70,48 +71,6 @@ Severity = Literal["error", "warning"]
 # --- the record -------------------------------------------------------------------------------------
 
 
-def _to_utc(value: object) -> object:
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            return value
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(UTC)
-    return value
-
-
-def _is_utc(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, datetime):
-        raise FieldValueError(attribute.name, "not a date and time (ISO 8601, e.g. 2026-11-27T15:00:00Z)")
-    if value.tzinfo is None:
-        raise FieldValueError(attribute.name, "must include a time zone (e.g. Z or -06:00)")
-
-
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
-
-
-def _text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, str) or not value:
-        raise FieldValueError(attribute.name, "must be non-empty text")
-
-
-def _any_text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, str):
-        raise FieldValueError(attribute.name, "must be text")
-
-
-def _flag(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, bool):
-        raise FieldValueError(attribute.name, "must be true or false")
-
-
-def _address(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, Address):
-        raise FieldValueError(attribute.name, "must be an address")
-
-
 @attrs.frozen(kw_only=True)
 class SessionCheck:
     """Where a client said they were at the start of one session.
@@ -126,13 +85,13 @@ class SessionCheck:
         notes: anything else worth keeping (no clinical content belongs here).
     """
 
-    session_time: datetime = attrs.field(converter=_to_utc, validator=_is_utc)
-    client_id: str = attrs.field(converter=_strip, validator=_text)
-    clinician_id: str = attrs.field(converter=_strip, validator=_text)
-    reported_address: Address = attrs.field(validator=_address)
-    reported_by: str = attrs.field(default="client", converter=_strip, validator=_text)
-    emergency_contact_confirmed: bool = attrs.field(validator=_flag)
-    notes: str = attrs.field(default="", converter=_strip, validator=_any_text)
+    session_time: datetime = attrs.field(converter=ft.to_aware_utc, validator=ft.aware_time)
+    client_id: str = attrs.field(converter=ft.strip, validator=ft.filled_text())
+    clinician_id: str = attrs.field(converter=ft.strip, validator=ft.filled_text())
+    reported_address: Address = attrs.field(validator=ft.instance_of(Address, "must be an address"))
+    reported_by: str = attrs.field(default="client", converter=ft.strip, validator=ft.filled_text())
+    emergency_contact_confirmed: bool = attrs.field(validator=ft.flag)
+    notes: str = attrs.field(default="", converter=ft.strip, validator=ft.any_text)
 
     @property
     def reported_state(self) -> str:

@@ -19,20 +19,17 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar, get_origin
 
 import attrs
-import cattrs
-from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
 from cattrs.gen import make_dict_structure_fn, override
 
-from consentkit.errors import RulesError
-from consentkit.models import US_STATES
-
+from .._edge import STRUCTURE_ERRORS, leaf_converter, problems
+from ..errors import RulesError
+from ..models import US_STATES
 from ._model import (
     FEDERAL,
     TOPICS,
     VALUE_TYPES,
     RecordRetention,
     Rule,
-    RuleFieldError,
     RuleSet,
     Topic,
     TopicValue,
@@ -80,21 +77,14 @@ class Problem:
 
 # --- cattrs at the edge -----------------------------------------------------------------------
 
-_converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
-
-
-def _passthrough(value: Any, _type: Any) -> Any:
-    return value
-
-
 # Leaf values are normalised and validated by the models' converters and validators, which name
-# the field; cattrs only shapes the nesting and rejects unknown keys.
-for _leaf in (str, int, bool, date):
-    _converter.register_structure_hook(_leaf, _passthrough)
+# the field; cattrs only shapes the nesting and rejects unknown keys. A rule's value is structured
+# by topic before the rule itself (see _parse_rule).
 _LITERAL = get_origin(Literal["x"])
-_converter.register_structure_hook_func(lambda t: get_origin(t) is _LITERAL, _passthrough)
-# A rule's value is structured by topic before the rule itself (see _parse_rule).
-_converter.register_structure_hook_func(lambda t: t == TopicValue, _passthrough)
+_WRONG_SHAPE = "has the wrong shape (expected a table or a list)"
+_converter = leaf_converter(
+    (str, int, bool, date), predicates=(lambda t: get_origin(t) is _LITERAL, lambda t: t == TopicValue)
+)
 _converter.register_structure_hook(
     RecordRetention,
     make_dict_structure_fn(
@@ -103,39 +93,9 @@ _converter.register_structure_hook(
 )
 
 
-def _describe(exc: BaseException, path: tuple[str, ...]) -> Iterator[tuple[str, str]]:
-    """Flatten a cattrs error tree into (dotted path, reason) pairs."""
-    if isinstance(exc, ForbiddenExtraKeysError):
-        for key in sorted(exc.extra_fields):
-            yield ".".join((*path, key)), "unknown field"
-    elif isinstance(exc, ClassValidationError):
-        with_notes, without_notes = exc.group_exceptions()
-        for sub, note in with_notes:
-            yield from _describe(sub, (*path, note.name))
-        for sub in without_notes:
-            yield from _describe(sub, path)
-    elif isinstance(exc, IterableValidationError):
-        with_index, without_index = exc.group_exceptions()
-        for sub, index_note in with_index:
-            index = index_note.index
-            yield from _describe(sub, (*path, str(index + 1) if isinstance(index, int) else str(index)))
-        for sub in without_index:
-            yield from _describe(sub, path)
-    elif isinstance(exc, ExceptionGroup):
-        for sub in exc.exceptions:
-            yield from _describe(sub, path)
-    elif isinstance(exc, RuleFieldError):
-        # Raised from a model's __init__: its field is relative to the class at ``path``.
-        if path and path[-1] == exc.field:
-            yield ".".join(path), exc.reason
-        else:
-            yield ".".join((*path, exc.field)), exc.reason
-    elif isinstance(exc, KeyError):
-        yield ".".join(path), "required field is missing"
-    elif isinstance(exc, TypeError | AttributeError):
-        yield ".".join(path), "has the wrong shape (expected a table or a list)"
-    else:
-        yield ".".join(path), str(exc) or type(exc).__name__
+def _quoted(exc: BaseException) -> str:
+    # Rule data is the maintainers' own text, not client data: the validator's words may be shown.
+    return str(exc) or type(exc).__name__
 
 
 def _structure(data: object, cls: type[T], prefix: tuple[str, ...]) -> tuple[T | None, list[tuple[str, str]]]:
@@ -143,9 +103,9 @@ def _structure(data: object, cls: type[T], prefix: tuple[str, ...]) -> tuple[T |
         return None, [(".".join(prefix), "must be a table")]
     try:
         return _converter.structure(data, cls), []
-    except (ClassValidationError, ForbiddenExtraKeysError, RuleFieldError, ValueError, TypeError) as exc:
-        problems = list(_describe(exc, prefix)) or [(".".join(prefix), str(exc))]
-        return None, problems
+    except STRUCTURE_ERRORS as exc:
+        found = list(problems(exc, prefix, wrong_shape=_WRONG_SHAPE, other=_quoted))
+        return None, found or [(".".join(prefix), str(exc))]
 
 
 # --- parsing ----------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Frozen models of state rule data: a rule, its citations and conflicts, and the typed value of each topic.
 
 Models validate their own fields and know nothing of files; :mod:`._load` builds them from TOML.
-A field problem raises :class:`RuleFieldError` (a ``ValueError``) naming the field relative to the
+A field problem raises :class:`FieldValueError` (a ``ValueError``) naming the field relative to the
 class being built, so the loader can report ``US-MS.toml, rule US-MS.minor_consent,
 value.session_cap: must be a whole number of 1 or more``.
 """
@@ -9,11 +9,14 @@ value.session_cap: must be a whole number of 1 or more``.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal, TypeAlias, get_args
 
 import attrs
 from attrs import field, frozen
+
+from .. import _fields as ft
+from ..errors import FieldValueError
 
 __all__ = [
     "CONFIDENCE_LEVELS",
@@ -43,7 +46,6 @@ __all__ = [
     "RecordRetention",
     "Recording",
     "Rule",
-    "RuleFieldError",
     "RuleSet",
     "SourceType",
     "TelehealthConsent",
@@ -119,127 +121,6 @@ _URL = re.compile(r"^https?://\S+$")
 _SUMMARY_TEXT = 60
 
 
-class RuleFieldError(ValueError):
-    """A field of a rule is invalid; ``field`` is its dotted path relative to the model being built."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        self.field = field
-        self.reason = reason
-        super().__init__(f"{field}: {reason}")
-
-
-# --- converters and validators (no I/O) -------------------------------------------------------
-
-
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
-
-
-def _optional_text(value: object) -> object:
-    value = _strip(value)
-    return None if value == "" else value
-
-
-def _to_tuple(value: object) -> object:
-    return tuple(value) if isinstance(value, list | tuple) else value
-
-
-def _strip_all(value: object) -> object:
-    value = _to_tuple(value)
-    return tuple(_strip(item) for item in value) if isinstance(value, tuple) else value
-
-
-def _to_date(value: object) -> object:
-    if isinstance(value, str):
-        text = value.strip()
-        if text.lower() == "unknown":
-            return None
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            return value  # the validator names the field
-    return value
-
-
-def _text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, str):
-        raise RuleFieldError(attribute.name, "must be text")
-    if not value:
-        raise RuleFieldError(attribute.name, "must not be empty")
-
-
-def _optional_text_value(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None:
-        _text(instance, attribute, value)
-
-
-def _texts(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, tuple):
-        raise RuleFieldError(attribute.name, "must be a list")
-    for index, item in enumerate(value, start=1):
-        if not isinstance(item, str) or not item:
-            raise RuleFieldError(f"{attribute.name}.{index}", "must be non-empty text")
-
-
-def _flag(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, bool):
-        raise RuleFieldError(attribute.name, "must be true or false")
-
-
-def _count(minimum: int, *, optional: bool = False) -> Any:
-    def validate(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        if value is None and optional:
-            return
-        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-            raise RuleFieldError(attribute.name, f"must be a whole number of {minimum} or more")
-
-    return validate
-
-
-def _one_of(choices: tuple[str, ...], *, optional: bool = False) -> Any:
-    def validate(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        if value is None and optional:
-            return
-        if value not in choices:
-            raise RuleFieldError(attribute.name, "must be one of: " + ", ".join(choices))
-
-    return validate
-
-
-def _each_one_of(choices: tuple[str, ...], *, unique: bool = False) -> Any:
-    """A validator for a list whose every item is one of ``choices`` (``unique``: no repeats)."""
-
-    def validate(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        if not isinstance(value, tuple):
-            raise RuleFieldError(attribute.name, "must be a list")
-        for index, item in enumerate(value, start=1):
-            if item not in choices:
-                raise RuleFieldError(f"{attribute.name}.{index}", "must be one of: " + ", ".join(choices))
-        if unique and len(set(value)) != len(value):
-            raise RuleFieldError(attribute.name, "lists an item twice")
-
-    return validate
-
-
-def _a_date(*, optional: bool) -> Any:
-    def validate(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        if value is None and optional:
-            return
-        if not isinstance(value, date) or isinstance(value, datetime):
-            allowed = 'a date (YYYY-MM-DD) or "unknown"' if optional else "a date (YYYY-MM-DD)"
-            raise RuleFieldError(attribute.name, f"must be {allowed}")
-
-    return validate
-
-
-def _items_of(cls: type) -> Any:
-    def validate(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        if not isinstance(value, tuple) or not all(isinstance(item, cls) for item in value):
-            raise RuleFieldError(attribute.name, f"must be a list of {cls.__name__} entries")
-
-    return validate
-
-
 # --- sources ----------------------------------------------------------------------------------
 
 
@@ -256,31 +137,31 @@ class Citation:
             the maintainers did not read it themselves.
     """
 
-    cite: str = field(converter=_strip, validator=_text)
-    url: str = field(converter=_strip)
-    source_type: SourceType = field(converter=_strip, validator=_one_of(SOURCE_TYPES))
-    retrieved_on: date | None = field(converter=_to_date, validator=_a_date(optional=True))
+    cite: str = field(converter=ft.strip, validator=ft.text())
+    url: str = field(converter=ft.strip)
+    source_type: SourceType = field(converter=ft.strip, validator=ft.one_of(SOURCE_TYPES))
+    retrieved_on: date | None = field(converter=ft.to_known_date, validator=ft.a_date(unknown_allowed=True))
 
     @url.validator
     def _check_url(self, attribute: attrs.Attribute[Any], value: object) -> None:
         if not isinstance(value, str) or not _URL.match(value):
-            raise RuleFieldError("url", "must be an http(s) address")
+            raise FieldValueError("url", "must be an http(s) address")
 
 
 @frozen(kw_only=True)
 class Conflict:
     """A source that disagrees with the rule's value, and how the disagreement was resolved."""
 
-    source: str = field(converter=_strip, validator=_text)
-    says: str = field(converter=_strip, validator=_text)
-    resolution: str = field(converter=_strip, validator=_text)
+    source: str = field(converter=ft.strip, validator=ft.text())
+    says: str = field(converter=ft.strip, validator=ft.text())
+    resolution: str = field(converter=ft.strip, validator=ft.text())
 
 
 @frozen(kw_only=True)
 class Pending:
     """A bill or proposed rule that would change this rule if adopted."""
 
-    description: str = field(converter=_strip, validator=_text)
+    description: str = field(converter=ft.strip, validator=ft.text())
 
 
 # --- topic values -----------------------------------------------------------------------------
@@ -297,13 +178,13 @@ class TelehealthConsent:
         notes_for_clinician: a short practical note for the clinician, if any.
     """
 
-    form: ConsentForm = field(converter=_strip, validator=_one_of(get_args(ConsentForm)))
-    documented: bool = field(validator=_flag)
+    form: ConsentForm = field(converter=ft.strip, validator=ft.one_of(get_args(ConsentForm)))
+    documented: bool = field(validator=ft.flag)
     per_session_checks: tuple[SessionCheck, ...] = field(
-        default=(), converter=_strip_all, validator=_each_one_of(get_args(SessionCheck), unique=True)
+        default=(), converter=ft.strip_all, validator=ft.each_one_of(get_args(SessionCheck), unique=True)
     )
     notes_for_clinician: str | None = field(
-        default=None, converter=_optional_text, validator=_optional_text_value
+        default=None, converter=ft.blank_to_none, validator=ft.text(optional=True)
     )
 
 
@@ -330,30 +211,30 @@ class MinorConsent:
             ``if_participating`` (only for care the parent takes part in) or ``not_specified``.
     """
 
-    age_of_majority: int = field(validator=_count(16))
-    self_consent_age: int | None = field(default=None, validator=_count(0, optional=True))
-    session_cap: int | None = field(default=None, validator=_count(1, optional=True))
-    day_cap: int | None = field(default=None, validator=_count(1, optional=True))
-    per_week_cap: int | None = field(default=None, validator=_count(1, optional=True))
-    excludes: tuple[str, ...] = field(default=(), converter=_strip_all, validator=_texts)
+    age_of_majority: int = field(validator=ft.at_least(16))
+    self_consent_age: int | None = field(default=None, validator=ft.at_least(0, optional=True))
+    session_cap: int | None = field(default=None, validator=ft.at_least(1, optional=True))
+    day_cap: int | None = field(default=None, validator=ft.at_least(1, optional=True))
+    per_week_cap: int | None = field(default=None, validator=ft.at_least(1, optional=True))
+    excludes: tuple[str, ...] = field(default=(), converter=ft.strip_all, validator=ft.texts)
     parent_involvement: str | None = field(
-        default=None, converter=_optional_text, validator=_optional_text_value
+        default=None, converter=ft.blank_to_none, validator=ft.text(optional=True)
     )
-    scope: str | None = field(default=None, converter=_optional_text, validator=_optional_text_value)
+    scope: str | None = field(default=None, converter=ft.blank_to_none, validator=ft.text(optional=True))
     parent_access: ParentAccess = field(
-        default="not_specified", converter=_strip, validator=_one_of(get_args(ParentAccess))
+        default="not_specified", converter=ft.strip, validator=ft.one_of(get_args(ParentAccess))
     )
     parent_pays: ParentPays = field(
-        default="not_specified", converter=_strip, validator=_one_of(get_args(ParentPays))
+        default="not_specified", converter=ft.strip, validator=ft.one_of(get_args(ParentPays))
     )
 
     def __attrs_post_init__(self) -> None:
         if self.self_consent_age is not None and self.self_consent_age >= self.age_of_majority:
-            raise RuleFieldError("self_consent_age", "must be below age_of_majority")
+            raise FieldValueError("self_consent_age", "must be below age_of_majority")
         if self.self_consent_age is None:
             for name in ("session_cap", "day_cap", "per_week_cap"):
                 if getattr(self, name) is not None:
-                    raise RuleFieldError(name, "needs self_consent_age (a cap limits a minor's own consent)")
+                    raise FieldValueError(name, "needs self_consent_age (a cap limits a minor's own consent)")
 
 
 @frozen(kw_only=True)
@@ -368,12 +249,12 @@ class DutyToWarn:
             York's report to the county director of community services, Mental Hyg. Law § 9.46).
     """
 
-    kind: DutyKind = field(converter=_strip, validator=_one_of(get_args(DutyKind)))
+    kind: DutyKind = field(converter=ft.strip, validator=ft.one_of(get_args(DutyKind)))
     basis: DutyBasis | None = field(
-        default=None, converter=_optional_text, validator=_one_of(get_args(DutyBasis), optional=True)
+        default=None, converter=ft.blank_to_none, validator=ft.one_of(get_args(DutyBasis), optional=True)
     )
     action: DutyAction = field(
-        default="warn_or_protect", converter=_strip, validator=_one_of(get_args(DutyAction))
+        default="warn_or_protect", converter=ft.strip, validator=ft.one_of(get_args(DutyAction))
     )
 
 
@@ -391,16 +272,16 @@ class Board:
             in the primary text (kept in the language the law gives it, usually English).
     """
 
-    name: str = field(converter=_strip, validator=_text)
+    name: str = field(converter=ft.strip, validator=ft.text())
     professions: tuple[Profession, ...] = field(
-        default=(), converter=_strip_all, validator=_each_one_of(get_args(Profession))
+        default=(), converter=ft.strip_all, validator=ft.each_one_of(get_args(Profession))
     )
-    phone: str | None = field(default=None, converter=_optional_text, validator=_optional_text_value)
-    address: str | None = field(default=None, converter=_optional_text, validator=_optional_text_value)
-    email: str | None = field(default=None, converter=_optional_text, validator=_optional_text_value)
-    website: str | None = field(default=None, converter=_optional_text, validator=_optional_text_value)
+    phone: str | None = field(default=None, converter=ft.blank_to_none, validator=ft.text(optional=True))
+    address: str | None = field(default=None, converter=ft.blank_to_none, validator=ft.text(optional=True))
+    email: str | None = field(default=None, converter=ft.blank_to_none, validator=ft.text(optional=True))
+    website: str | None = field(default=None, converter=ft.blank_to_none, validator=ft.text(optional=True))
     prescribed_text: str | None = field(
-        default=None, converter=_optional_text, validator=_optional_text_value
+        default=None, converter=ft.blank_to_none, validator=ft.text(optional=True)
     )
 
     def serves(self, profession: str | None) -> bool:
@@ -429,17 +310,17 @@ class BoardNotice:
             ``consentkit practice check`` report any the chosen board entry lacks.
     """
 
-    required: bool = field(validator=_flag)
-    boards: tuple[Board, ...] = field(default=(), converter=_to_tuple, validator=_items_of(Board))
+    required: bool = field(validator=ft.flag)
+    boards: tuple[Board, ...] = field(default=(), converter=ft.to_tuple, validator=ft.items_of(Board))
     elements: tuple[NoticeElement, ...] = field(
-        default=(), converter=_strip_all, validator=_each_one_of(get_args(NoticeElement))
+        default=(), converter=ft.strip_all, validator=ft.each_one_of(get_args(NoticeElement))
     )
 
     def __attrs_post_init__(self) -> None:
         if self.required and not self.boards:
-            raise RuleFieldError("boards", "a required notice must name at least one board")
+            raise FieldValueError("boards", "a required notice must name at least one board")
         if not self.required and any(b.prescribed_text for b in self.boards):
-            raise RuleFieldError("boards", "only a required notice has prescribed text")
+            raise FieldValueError("boards", "only a required notice has prescribed text")
 
     def boards_for(self, profession: str | None) -> tuple[Board, ...]:
         """The board entries for a clinician of ``profession`` (empty when none is specific to it
@@ -463,30 +344,30 @@ class RecordRetention:
             ``last_service`` or ``creation`` of the record.
     """
 
-    adult_years: int | None = field(default=None, validator=_count(1, optional=True))
-    minor_years_past_majority: int | None = field(default=None, validator=_count(0, optional=True))
-    minor_rule: str | None = field(default=None, converter=_optional_text, validator=_optional_text_value)
-    counted_from: RetentionStart = field(converter=_strip, validator=_one_of(get_args(RetentionStart)))
+    adult_years: int | None = field(default=None, validator=ft.at_least(1, optional=True))
+    minor_years_past_majority: int | None = field(default=None, validator=ft.at_least(0, optional=True))
+    minor_rule: str | None = field(default=None, converter=ft.blank_to_none, validator=ft.text(optional=True))
+    counted_from: RetentionStart = field(converter=ft.strip, validator=ft.one_of(get_args(RetentionStart)))
 
     def __attrs_post_init__(self) -> None:
         if self.adult_years is None and self.minor_years_past_majority is None and self.minor_rule is None:
-            raise RuleFieldError("adult_years", "give adult_years, minor_years_past_majority or minor_rule")
+            raise FieldValueError("adult_years", "give adult_years, minor_years_past_majority or minor_rule")
 
 
 @frozen(kw_only=True)
 class Recording:
     """Whose consent recording a conversation needs under the state's wiretap law."""
 
-    consent: RecordingConsent = field(converter=_strip, validator=_one_of(get_args(RecordingConsent)))
+    consent: RecordingConsent = field(converter=ft.strip, validator=ft.one_of(get_args(RecordingConsent)))
 
 
 @frozen(kw_only=True)
 class Compacts:
     """Membership of the state in interstate licensure compacts (not whether privileges are issued yet)."""
 
-    psypact: bool = field(validator=_flag)
-    counseling: bool = field(validator=_flag)
-    social_work: bool = field(validator=_flag)
+    psypact: bool = field(validator=ft.flag)
+    counseling: bool = field(validator=ft.flag)
+    social_work: bool = field(validator=ft.flag)
 
 
 @frozen(kw_only=True)
@@ -500,43 +381,43 @@ class Licensure:
         temporary_practice: any temporary or registration route for out-of-state clinicians.
     """
 
-    location_rule: LocationRule = field(converter=_strip, validator=_one_of(get_args(LocationRule)))
+    location_rule: LocationRule = field(converter=ft.strip, validator=ft.one_of(get_args(LocationRule)))
     compacts: Compacts = field()
     temporary_practice: str | None = field(
-        default=None, converter=_optional_text, validator=_optional_text_value
+        default=None, converter=ft.blank_to_none, validator=ft.text(optional=True)
     )
 
     @compacts.validator
     def _check_compacts(self, attribute: attrs.Attribute[Any], value: object) -> None:
         if not isinstance(value, Compacts):
-            raise RuleFieldError(attribute.name, "must be a table with psypact, counseling and social_work")
+            raise FieldValueError(attribute.name, "must be a table with psypact, counseling and social_work")
 
 
 @frozen(kw_only=True)
 class CrisisLine:
     """A crisis line: its name and how to reach it."""
 
-    name: str = field(converter=_strip, validator=_text)
-    contact: str = field(converter=_strip, validator=_text)
+    name: str = field(converter=ft.strip, validator=ft.text())
+    contact: str = field(converter=ft.strip, validator=ft.text())
 
 
 @frozen(kw_only=True)
 class CrisisResources:
     """Crisis lines to list in the emergency plan."""
 
-    lines: tuple[CrisisLine, ...] = field(converter=_to_tuple, validator=_items_of(CrisisLine))
+    lines: tuple[CrisisLine, ...] = field(converter=ft.to_tuple, validator=ft.items_of(CrisisLine))
 
     def __attrs_post_init__(self) -> None:
         if not self.lines:
-            raise RuleFieldError("lines", "must list at least one line")
+            raise FieldValueError("lines", "must list at least one line")
 
 
 @frozen(kw_only=True)
 class TelehealthTraining:
     """Training a clinician must complete before practising by telehealth."""
 
-    hours: int = field(validator=_count(1))
-    profession: str = field(converter=_strip, validator=_text)
+    hours: int = field(validator=ft.at_least(1))
+    profession: str = field(converter=ft.strip, validator=ft.text())
 
 
 @frozen(kw_only=True)
@@ -549,8 +430,8 @@ class ESignature:
         disclosures: what the consumer must be told before consenting.
     """
 
-    consumer_consent_required: bool = field(validator=_flag)
-    disclosures: tuple[str, ...] = field(default=(), converter=_strip_all, validator=_texts)
+    consumer_consent_required: bool = field(validator=ft.flag)
+    disclosures: tuple[str, ...] = field(default=(), converter=ft.strip_all, validator=ft.texts)
 
 
 TopicValue: TypeAlias = (
@@ -608,33 +489,37 @@ class Rule:
             law ..."; ``conflicts`` or ``notes`` say what the text says.
     """
 
-    id: str = field(converter=_strip, validator=_text)
-    topic: Topic = field(converter=_strip, validator=_one_of(TOPICS))
+    id: str = field(converter=ft.strip, validator=ft.text())
+    topic: Topic = field(converter=ft.strip, validator=ft.one_of(TOPICS))
     value: TopicValue = field()
-    confidence: Confidence = field(converter=_strip, validator=_one_of(CONFIDENCE_LEVELS))
-    effective_date: date | None = field(converter=_to_date, validator=_a_date(optional=True))
-    last_reviewed: date = field(converter=_to_date, validator=_a_date(optional=False))
-    reviewed_by: str = field(converter=_strip, validator=_text)
-    notes: str = field(default="", converter=_strip)
-    citations: tuple[Citation, ...] = field(default=(), converter=_to_tuple, validator=_items_of(Citation))
-    conflicts: tuple[Conflict, ...] = field(default=(), converter=_to_tuple, validator=_items_of(Conflict))
-    pending: tuple[Pending, ...] = field(default=(), converter=_to_tuple, validator=_items_of(Pending))
-    protective_choice: bool = field(default=False, validator=_flag)
+    confidence: Confidence = field(converter=ft.strip, validator=ft.one_of(CONFIDENCE_LEVELS))
+    effective_date: date | None = field(converter=ft.to_known_date, validator=ft.a_date(unknown_allowed=True))
+    last_reviewed: date = field(converter=ft.to_known_date, validator=ft.a_date(unknown_allowed=False))
+    reviewed_by: str = field(converter=ft.strip, validator=ft.text())
+    notes: str = field(default="", converter=ft.strip)
+    citations: tuple[Citation, ...] = field(
+        default=(), converter=ft.to_tuple, validator=ft.items_of(Citation)
+    )
+    conflicts: tuple[Conflict, ...] = field(
+        default=(), converter=ft.to_tuple, validator=ft.items_of(Conflict)
+    )
+    pending: tuple[Pending, ...] = field(default=(), converter=ft.to_tuple, validator=ft.items_of(Pending))
+    protective_choice: bool = field(default=False, validator=ft.flag)
 
     def __attrs_post_init__(self) -> None:
         match = _RULE_ID.match(self.id)
         if match is None:
-            raise RuleFieldError("id", "must look like US-XX.topic or US-XX.topic.qualifier")
+            raise FieldValueError("id", "must look like US-XX.topic or US-XX.topic.qualifier")
         if match["topic"] != self.topic:
-            raise RuleFieldError(
+            raise FieldValueError(
                 "id", f"names topic {match['topic']!r} but the rule's topic is {self.topic!r}"
             )
         if not isinstance(self.value, VALUE_TYPES[self.topic]):
-            raise RuleFieldError("value", f"is not a {self.topic} value")
+            raise FieldValueError("value", f"is not a {self.topic} value")
         if self.effective_date is None and not self.notes:
-            raise RuleFieldError("effective_date", 'is "unknown"; say why in notes')
+            raise FieldValueError("effective_date", 'is "unknown"; say why in notes')
         if self.protective_choice and not (self.conflicts or self.notes):
-            raise RuleFieldError("protective_choice", "say in conflicts or notes what the text read says")
+            raise FieldValueError("protective_choice", "say in conflicts or notes what the text read says")
 
     @property
     def states_law(self) -> bool:

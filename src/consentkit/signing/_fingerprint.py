@@ -27,11 +27,12 @@ from typing import Literal
 
 import pikepdf
 
+from ..errors import LayoutError
+
 __all__ = [
     "FINGERPRINT_SCHEME",
     "OVERLAY_NAME",
     "OVERLAY_PREFIX",
-    "LayoutError",
     "original_contents",
     "page_fingerprints",
 ]
@@ -45,10 +46,6 @@ _PAGE_KEYS = ("/MediaBox", "/CropBox", "/Rotate", "/Group", "/Resources")
 _INHERITABLE = frozenset({"/MediaBox", "/CropBox", "/Rotate", "/Resources"})
 _ENCODING_KEYS = frozenset({"/Length", "/Filter", "/DecodeParms", "/DL"})
 _LINK_KEYS = frozenset({"/P", "/Parent", "/StructParent", "/StructParents"})
-
-
-class LayoutError(ValueError):
-    """An archive page does not have the content layout finalize writes."""
 
 
 def _inherited(page: pikepdf.Dictionary, key: str) -> object:

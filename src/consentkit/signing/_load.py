@@ -8,13 +8,10 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import cattrs
-from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError
-
+from .._edge import STRUCTURE_ERRORS, input_error, leaf_converter
 from .._files import read_regular
 from ..errors import InputError
-from ..loaders import _describe, check_nesting, parse_json, read_error
-from ..models import FieldValueError
+from ..loaders import check_nesting, parse_json, read_error
 from ._model import MAX_EVENTS, MAX_PNG_BYTES, MAX_SIGNERS, Method, Role, Signatures
 
 __all__ = ["MAX_SIGNATURES_BYTES", "load_signatures", "signatures_from_dict"]
@@ -23,20 +20,9 @@ __all__ = ["MAX_SIGNATURES_BYTES", "load_signatures", "signatures_from_dict"]
 #: most events a packet may record.
 MAX_SIGNATURES_BYTES = 8 * 1024 * 1024
 
-_converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
-
-
-def _passthrough(value: Any, _type: Any) -> Any:
-    return value
-
-
 # The models' converters and validators check leaf values and name the field; cattrs only shapes
 # the nesting and rejects unknown keys.
-for _leaf in (str, int, bytes, datetime, Role, Method):
-    _converter.register_structure_hook(_leaf, _passthrough)
-_converter.register_structure_hook(int | None, _passthrough)
-_converter.register_structure_hook(str | None, _passthrough)
-_converter.register_structure_hook(bytes | None, _passthrough)
+_converter = leaf_converter((str, int, bytes, datetime, Role, Method, int | None, str | None, bytes | None))
 
 _DATA_URL = "data:image/png;base64,"
 
@@ -114,11 +100,8 @@ def signatures_from_dict(
         data["signers"] = prepared
     try:
         return _converter.structure(data, Signatures)
-    except (ClassValidationError, ForbiddenExtraKeysError, FieldValueError, ValueError, TypeError) as exc:
-        problems = list(_describe(exc, ()))
-        field, reason = problems[0] if problems else ("", str(exc))
-        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
-        raise InputError(reason + more, source=source, field=field or None) from exc
+    except STRUCTURE_ERRORS as exc:
+        raise input_error(exc, source=source) from exc
 
 
 def load_signatures(path: str | Path) -> Signatures:

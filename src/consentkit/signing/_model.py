@@ -1,7 +1,7 @@
 """Frozen models of what a web signing page captured: who signed, how, when, from where.
 
 Converters normalise (strip text, parse UTC times, canonicalise IP addresses); validators check
-and raise :class:`~consentkit.models.FieldValueError` naming the field, so the loader can report
+and raise :class:`~consentkit.errors.FieldValueError` naming the field, so the loader can report
 ``signatures.json, signers.2.signed_at: ...``. No I/O, no clock.
 """
 
@@ -19,7 +19,9 @@ from typing import Any
 import attrs
 from attrs import field, frozen
 
-from ..models import US_STATES, FieldValueError
+from .. import _fields as ft
+from ..errors import FieldValueError
+from ..models import US_STATES
 
 __all__ = [
     "MAX_EVENTS",
@@ -64,6 +66,10 @@ class Role(enum.Enum):
     CLINICIAN = "clinician"
 
 
+def _to_role(value: object) -> object:
+    return ft.enum_value(Role, value)
+
+
 class Method(enum.Enum):
     """How the signature was made: a typed name, or a drawing captured as a PNG image."""
 
@@ -71,39 +77,14 @@ class Method(enum.Enum):
     DRAWN = "drawn"
 
 
+def _to_method(value: object) -> object:
+    return ft.enum_value(Method, value)
+
+
 _NUMBERED = {Role.CO_CLIENT, Role.GUARDIAN}
 
 
 # --- converters and validators -----------------------------------------------------------------
-
-
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
-
-
-def _to_enum(enum_type: type[enum.Enum], value: object) -> object:
-    if isinstance(value, str):
-        try:
-            return enum_type(value.strip().lower().replace("-", "_").replace(" ", "_"))
-        except ValueError:
-            return value
-    return value
-
-
-def _to_role(value: object) -> object:
-    return _to_enum(Role, value)
-
-
-def _to_method(value: object) -> object:
-    return _to_enum(Method, value)
-
-
-def _enum_validator(enum_type: type[enum.Enum]) -> Any:
-    def validate(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        if not isinstance(value, enum_type):
-            raise FieldValueError(attribute.name, f"must be one of: {', '.join(m.value for m in enum_type)}")
-
-    return validate
 
 
 def _text(max_length: int, *, required: bool = True) -> Any:
@@ -160,20 +141,8 @@ def _is_ip(instance: object, attribute: attrs.Attribute[Any], value: object) -> 
         raise FieldValueError(attribute.name, "not an IPv4 or IPv6 address") from None
 
 
-def _upper(value: object) -> object:
-    return value.strip().upper() if isinstance(value, str) else value
-
-
 def _lower(value: object) -> object:
     return value.strip().lower() if isinstance(value, str) else value
-
-
-def _to_tuple(value: object) -> object:
-    if value is None:
-        return ()
-    if isinstance(value, list):
-        return tuple(value)
-    return value
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -233,9 +202,9 @@ class AttestedLocation:
     """Where the signer said they were when signing."""
 
     #: The street address (or a description) the signer attested to.
-    address: str = field(converter=_strip, validator=_text(500))
+    address: str = field(converter=ft.strip, validator=_text(500))
     #: The state (USPS code) of that address.
-    state: str = field(converter=_upper)
+    state: str = field(converter=ft.strip_upper)
 
     @state.validator
     def _check_state(self, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -248,9 +217,9 @@ class IdentityVerification:
     """How the signer's identity was established (e.g. photo ID shown on video, portal login)."""
 
     #: The method, in words.
-    method: str = field(converter=_strip, validator=_text(300))
+    method: str = field(converter=ft.strip, validator=_text(300))
     #: Anything else worth keeping (who checked, a reference number); optional.
-    detail: str = field(default="", converter=_strip, validator=_text(1000, required=False))
+    detail: str = field(default="", converter=ft.strip, validator=_text(1000, required=False))
 
 
 @frozen(kw_only=True)
@@ -263,13 +232,13 @@ class SignatureRecord:
     """
 
     #: The signer's role.
-    role: Role = field(converter=_to_role, validator=_enum_validator(Role))
+    role: Role = field(converter=_to_role, validator=ft.member_of(Role))
     #: For ``co_client`` and ``guardian``: which one (1-based); must be absent for the others.
     index: int | None = field(default=None)
     #: The name as the signer gave it.
-    full_name: str = field(converter=_strip, validator=_text(200))
+    full_name: str = field(converter=ft.strip, validator=_text(200))
     #: ``typed`` or ``drawn``.
-    method: Method = field(converter=_to_method, validator=_enum_validator(Method))
+    method: Method = field(converter=_to_method, validator=ft.member_of(Method))
     #: The drawn signature (PNG bytes); required for ``drawn``, absent for ``typed``.
     image: bytes | None = field(default=None, repr=False)
     #: When the signer signed (UTC).
@@ -277,19 +246,21 @@ class SignatureRecord:
     #: The signer's IP address as the server saw it.
     ip_address: str = field(converter=_to_ip, validator=_is_ip)
     #: The signer's browser user agent.
-    user_agent: str = field(converter=_strip, validator=_text(1000))
+    user_agent: str = field(converter=ft.strip, validator=_text(1000))
     #: The intent statement the signer accepted (e.g. "By typing my name I sign ...").
-    intent_statement: str = field(converter=_strip, validator=_text(2000))
+    intent_statement: str = field(converter=ft.strip, validator=_text(2000))
     #: When the signer consented to electronic records and signatures (ESIGN, UTC).
     esign_consent_at: datetime = field(converter=_to_utc, validator=_is_utc)
     #: The version or id of the ESIGN disclosure shown; optional.
-    esign_disclosure_version: str = field(default="", converter=_strip, validator=_text(200, required=False))
+    esign_disclosure_version: str = field(
+        default="", converter=ft.strip, validator=_text(200, required=False)
+    )
     #: Where the signer attested to be at signing.
     attested_location: AttestedLocation
     #: How the signer's identity was verified.
     identity_verification: IdentityVerification
     #: The signer's relationship to the client (a guardian's, for instance); optional.
-    relationship: str = field(default="", converter=_strip, validator=_text(200, required=False))
+    relationship: str = field(default="", converter=ft.strip, validator=_text(200, required=False))
 
     def __attrs_post_init__(self) -> None:
         if self.role in _NUMBERED:
@@ -337,15 +308,15 @@ class SignatureEvent:
     #: When it happened (UTC, server time).
     at: datetime = field(converter=_to_utc, validator=_is_utc)
     #: Who acted (a role, a name or ``system``).
-    actor: str = field(converter=_strip, validator=_text(200))
+    actor: str = field(converter=ft.strip, validator=_text(200))
     #: What happened (``sent``, ``viewed``, ``signed``, ...).
-    action: str = field(converter=_strip, validator=_text(200))
+    action: str = field(converter=ft.strip, validator=_text(200))
     #: The actor's IP address, when known.
     ip_address: str | None = field(default=None, converter=_to_ip, validator=_is_ip)
     #: The actor's user agent, when known.
-    user_agent: str = field(default="", converter=_strip, validator=_text(1000, required=False))
+    user_agent: str = field(default="", converter=ft.strip, validator=_text(1000, required=False))
     #: Anything else; optional.
-    detail: str = field(default="", converter=_strip, validator=_text(1000, required=False))
+    detail: str = field(default="", converter=ft.strip, validator=_text(1000, required=False))
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "at", _normalise_utc(self.at))
@@ -356,13 +327,13 @@ class Signatures:
     """Every signature for one rendered packet, as a signing application hands them to finalize."""
 
     #: The packet's id (must match ``manifest.json``).
-    packet_id: str = field(converter=_strip, validator=_text(200))
+    packet_id: str = field(converter=ft.strip, validator=_text(200))
     #: SHA-256 of the ``packet.pdf`` the signers reviewed (must match the manifest and the file).
     review_pdf_sha256: str = field(converter=_lower)
     #: One record per signer.
-    signers: tuple[SignatureRecord, ...] = field(converter=_to_tuple)
+    signers: tuple[SignatureRecord, ...] = field(converter=ft.to_tuple_or_empty)
     #: The packet's event history (optional); finalize adds the events it can derive.
-    events: tuple[SignatureEvent, ...] = field(default=(), converter=_to_tuple)
+    events: tuple[SignatureEvent, ...] = field(default=(), converter=ft.to_tuple_or_empty)
     #: The format version; optional.
     schema: str = field(default=SIGNATURES_SCHEMA)
 

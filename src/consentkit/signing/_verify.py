@@ -24,10 +24,10 @@ from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from ..errors import VerificationError
+from ..errors import LayoutError, VerificationError
 from ..pdf.archival import check_archival
 from ._audit import AUDIT_NAME, AUDIT_SCHEMA, REVIEWED_NAME
-from ._fingerprint import FINGERPRINT_SCHEME, LayoutError, page_fingerprints
+from ._fingerprint import FINGERPRINT_SCHEME, page_fingerprints
 from ._revocation import REVOCATION_NAME, check_original, describe, read_revocation
 
 __all__ = ["Check", "SealStatus", "VerificationReport", "load_trust", "verify_packet"]
