@@ -109,3 +109,29 @@ def test_templates_check_fails_on_a_bad_template(tmp_path: Path) -> None:
     (tmp_path / "junk.docx").write_bytes(b"junk")
     result = run("templates", "check", str(tmp_path / "junk.docx"))
     assert result.returncode == 1 and "not a DOCX" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_exit_codes_come_from_one_table_keyed_by_error_class() -> None:
+    """The most specific listed class of an error decides its exit code; an error a command
+    reports as unusable input exits 2 whatever its class, with the library error's message."""
+    from consentkit.cli._errors import EXIT_CODES, UnusableInput, UsageError, exit_code, unusable_input
+    from consentkit.errors import ConsentKitError, InputError, VerificationError
+
+    assert exit_code(InputError("bad")) == 1
+    assert exit_code(VerificationError("unreadable")) == 1
+    assert exit_code(UsageError("--a needs --b")) == 2
+    assert exit_code(KeyboardInterrupt()) == 130
+    assert exit_code(BrokenPipeError()) == 141
+    assert exit_code(RuntimeError("a bug")) is None
+    assert set(EXIT_CODES) >= {ConsentKitError, UnusableInput}
+    with pytest.raises(UnusableInput) as caught, unusable_input():
+        raise InputError("cannot read file", source="practice.toml")
+    assert exit_code(caught.value) == 2
+    assert str(caught.value) == "practice.toml: cannot read file"
+    assert isinstance(caught.value.cause, InputError)
+
+
+def test_no_exception_carries_an_exit_code_attribute() -> None:
+    """Exit codes are not patched onto exceptions any more (they come from the table)."""
+    source = (EXAMPLES.parent / "src" / "consentkit" / "cli").glob("*.py")
+    assert not [p.name for p in source if "exit_code =" in p.read_text() or ".exit_code" in p.read_text()]

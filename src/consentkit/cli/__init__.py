@@ -13,8 +13,8 @@ import sys
 from collections.abc import Sequence
 
 from .._version import __version__
-from ..errors import ConsentKitError
 from . import _batch, _fhir_revoke, _finalize, _lifecycle, _render, _rules, _templates, _verify
+from ._errors import EXIT_INTERNAL, exit_code
 from ._output import printable
 
 __all__ = ["main"]
@@ -42,24 +42,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)
-    except ConsentKitError as exc:
-        print(f"consentkit: error: {printable(exc)}", file=sys.stderr)
-        return getattr(exc, "exit_code", 1)
-    except KeyboardInterrupt:
-        print("consentkit: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        # The reader went away (``consentkit fhir X | head``): stop quietly, as Unix tools do.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 141
-    except Exception as exc:
-        if args.debug:
+    except (Exception, KeyboardInterrupt) as exc:
+        mapped = exit_code(exc)
+        if isinstance(exc, KeyboardInterrupt):
+            print("consentkit: interrupted", file=sys.stderr)
+        elif isinstance(exc, BrokenPipeError):
+            # Stop quietly, as Unix tools do; nothing more may be written to the closed pipe.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        elif mapped is not None:
+            print(f"consentkit: error: {printable(exc)}", file=sys.stderr)
+        elif args.debug:
             raise
-        print(
-            f"consentkit: internal error ({type(exc).__name__}); run again with --debug and report it",
-            file=sys.stderr,
-        )
-        return 70
+        else:
+            print(
+                f"consentkit: internal error ({type(exc).__name__}); run again with --debug and report it",
+                file=sys.stderr,
+            )
+        return mapped if mapped is not None else EXIT_INTERNAL
     return code
 
 

@@ -28,11 +28,9 @@ from rich.progress import (
 from rich.text import Text
 
 from ..batch import REPORT_CSV, BatchResult, generate_packets
-from ..errors import ConsentKitError
 from ..loaders import iter_clients_csv, load_practice
+from ._errors import EXIT_FAILED, EXIT_OK, UsageError, unusable_input
 from ._output import printable
-
-EXIT_OK, EXIT_ROWS_FAILED, EXIT_NOT_RUN = 0, 1, 2
 
 
 def register(commands: Any) -> None:
@@ -84,9 +82,8 @@ class _RateColumn(ProgressColumn):
 
 def run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
-        print("consentkit: error: --workers must be at least 1", file=sys.stderr)
-        return EXIT_NOT_RUN
-    try:
+        raise UsageError("--workers must be at least 1")
+    with unusable_input():
         practice = load_practice(args.practice)
         rows = list(iter_clients_csv(args.clients, encoding=args.encoding))
         results = generate_packets(
@@ -105,16 +102,13 @@ def run(args: argparse.Namespace) -> int:
             counts = _with_progress(results, len(rows), Console())
         else:
             counts = _with_lines(results, sys.stdout)
-    except ConsentKitError as exc:
-        exc.exit_code = EXIT_NOT_RUN  # type: ignore[attr-defined]  # read by consentkit.cli.main
-        raise
     elapsed = time.monotonic() - started
     blank = f", {counts['blank']} blank" if counts["blank"] else ""
     print(
         f"{counts['ok']} made, {counts['skipped'] - counts['blank']} already complete{blank}, "
         f"{counts['failed']} failed in {elapsed:.0f} s; report: {printable(args.out / REPORT_CSV)}"
     )
-    return EXIT_ROWS_FAILED if counts["failed"] else EXIT_OK
+    return EXIT_FAILED if counts["failed"] else EXIT_OK
 
 
 def _with_lines(results: Any, out: TextIO) -> dict[str, int]:

@@ -13,12 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConsentKitError
 from ..lifecycle import bundle_json, read_consent_bundle, revoke_packet
-from ._output import printable
+from ._errors import EXIT_OK, unusable_input
 from ._seal import add_seal_arguments, seal_from_args
-
-EXIT_OK, EXIT_UNUSABLE = 0, 2
 
 
 def register(commands: Any) -> None:
@@ -64,11 +61,8 @@ def _now() -> datetime:
 
 
 def run_fhir(args: argparse.Namespace) -> int:
-    try:
+    with unusable_input():
         bundle = read_consent_bundle(args.file)
-    except ConsentKitError as exc:
-        print(f"consentkit: error: {printable(exc)}", file=sys.stderr)
-        return EXIT_UNUSABLE
     sys.stdout.write(bundle_json(bundle).decode("utf-8"))
     return EXIT_OK
 

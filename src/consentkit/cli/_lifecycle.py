@@ -11,8 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,7 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 from rich.table import Table
 
-from ..errors import ConsentKitError, InputError
+from ..errors import InputError
 from ..lifecycle import (
     ReconsentDecision,
     ScanResult,
@@ -35,26 +33,12 @@ from ..lifecycle import (
     render_session_log_pdf,
 )
 from ..loaders import iter_clients_csv, load_client, load_practice
-from ..models import Address, Client, FieldValueError
+from ..models import Address, Client
 from ..rendering import TemplateSet, load_template_set
+from ._errors import EXIT_FAILED, EXIT_OK, UsageError, unusable_input
 from ._output import printable
 
-EXIT_CLEAR, EXIT_FOUND, EXIT_UNUSABLE = 0, 1, 2
-
-
-@contextmanager
-def _unusable_input() -> Iterator[None]:
-    """Errors raised while reading the inputs exit with :data:`EXIT_UNUSABLE`."""
-    try:
-        yield
-    except ConsentKitError as exc:
-        exc.exit_code = EXIT_UNUSABLE  # type: ignore[attr-defined]  # read by consentkit.cli.main
-        raise
-
-
-def _usage(message: str) -> int:
-    print(f"consentkit: error: {printable(message)}", file=sys.stderr)
-    return EXIT_UNUSABLE
+EXIT_CLEAR, EXIT_FOUND = EXIT_OK, EXIT_FAILED
 
 
 def register(commands: Any) -> None:
@@ -113,7 +97,7 @@ def _training_hours(values: list[str]) -> dict[str, float]:
 
 
 def run_practice_check(args: argparse.Namespace) -> int:
-    with _unusable_input():
+    with unusable_input():
         practice = load_practice(args.practice)
         states = [s for value in args.state for s in value.split(",") if s.strip()]
         report = check_practice(
@@ -202,11 +186,11 @@ def _print_scan_result(result: ScanResult) -> None:
 
 def run_reconsent_check(args: argparse.Namespace) -> int:
     if args.client is not None and (args.packet is None or args.packets is not None):
-        return _usage("--client needs one PACKET_DIR (and no --packets)")
+        raise UsageError("--client needs one PACKET_DIR (and no --packets)")
     if args.clients is not None and (args.packets is None or args.packet is not None):
-        return _usage("--clients needs --packets DIR (and no PACKET_DIR)")
+        raise UsageError("--clients needs --packets DIR (and no PACKET_DIR)")
     on = args.date or date.today()
-    with _unusable_input():
+    with unusable_input():
         practice = load_practice(args.practice)
         templates: TemplateSet | None = load_template_set(args.templates) if args.templates else None
         if args.client is not None:
@@ -221,7 +205,7 @@ def run_reconsent_check(args: argparse.Namespace) -> int:
         return EXIT_FOUND if decision.required else EXIT_CLEAR
     clients: dict[str, Client] = {}
     bad_rows: list[str] = []
-    with _unusable_input():
+    with unusable_input():
         for row in iter_clients_csv(args.clients):
             if row.client is not None:
                 clients[row.client.id] = row.client
@@ -316,29 +300,26 @@ def _session_time(text: str | None, time_zone: str) -> datetime:
 
 
 def run_session_check(args: argparse.Namespace) -> int:
-    with _unusable_input():
+    with unusable_input():
         practice = load_practice(args.practice)
         client = load_client(args.client)
-        try:
-            address = Address(
-                line1=args.address_line1,
-                line2=args.address_line2,
-                city=args.city,
-                state=args.state,
-                postal_code=args.zip,
-            )
-            clinician_id = args.clinician or practice.clinician(client.clinician_id).id
-            reported = SessionCheck(
-                session_time=_session_time(args.time, practice.time_zone),
-                client_id=client.id,
-                clinician_id=clinician_id,
-                reported_address=address,
-                reported_by=args.reported_by,
-                emergency_contact_confirmed=args.emergency_contact_confirmed,
-                notes=args.notes,
-            )
-        except FieldValueError as exc:
-            raise InputError(exc.reason, field=exc.field) from exc
+        address = Address(
+            line1=args.address_line1,
+            line2=args.address_line2,
+            city=args.city,
+            state=args.state,
+            postal_code=args.zip,
+        )
+        clinician_id = args.clinician or practice.clinician(client.clinician_id).id
+        reported = SessionCheck(
+            session_time=_session_time(args.time, practice.time_zone),
+            client_id=client.id,
+            clinician_id=clinician_id,
+            reported_address=address,
+            reported_by=args.reported_by,
+            emergency_contact_confirmed=args.emergency_contact_confirmed,
+            notes=args.notes,
+        )
         findings = check_session(practice, client, reported)
         if args.log is not None:
             logged = append_session(args.log, findings)

@@ -9,15 +9,15 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import sys
 from pathlib import Path
 from typing import Any
 
 from ..errors import VerificationError
 from ..signing import verify_packet
+from ._errors import EXIT_FAILED, EXIT_OK, UnusableInput
 from ._output import printable
 
-EXIT_INTACT, EXIT_NOT_INTACT, EXIT_UNUSABLE = 0, 1, 2
+EXIT_INTACT, EXIT_NOT_INTACT = EXIT_OK, EXIT_FAILED
 
 
 def register(commands: Any) -> None:
@@ -60,8 +60,7 @@ def run(args: argparse.Namespace) -> int:
     except VerificationError as exc:
         if args.json:
             print(json.dumps({"file": args.file.name, "intact": None, "error": str(exc)}, indent=2))
-        print(f"consentkit: error: {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
+        raise UnusableInput(exc) from exc
     if args.json:
         print(json.dumps(report.to_dict(show_names=args.show_names), indent=2, ensure_ascii=False))
     else:
