@@ -1,7 +1,7 @@
 """Measure ideas for making batch generation faster, on packets a batch has just made.
 
 ``merge``
-    The packet merge: consentkit's pikepdf merge (``consentkit.assemble.merge_pdfs``) against the
+    The packet merge: consentkit's pikepdf merge (``consentkit.pdf.merge.merge_pdfs``) against the
     pypdf merge it replaced (writer cloned from the first PDF), time per packet, and whether the two
     packets have the same text and outline and pass ``check_archival``.
 
@@ -40,10 +40,11 @@ from pikepdf import OutlineItem
 from pypdf import PdfWriter
 
 from consentkit import iter_clients_csv, load_practice
-from consentkit.assemble import merge_pdfs, set_xmp
 from consentkit.batch import generate_packets
 from consentkit.convert import LibreOfficeConverter
 from consentkit.pdf.archival import check_archival
+from consentkit.pdf.merge import merge_pdfs
+from consentkit.pdf.metadata import set_xmp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from batch_bench import EXAMPLES, write_clients_csv
@@ -99,7 +100,7 @@ def idea_merge(folders: list[Path], work: Path) -> None:
     timings = {}
     for label, merge in (
         ("pypdf (the earlier merge)", pypdf_merge),
-        ("pikepdf (consentkit.assemble)", merge_pdfs),
+        ("pikepdf (consentkit.pdf.merge)", merge_pdfs),
     ):
         best = float("inf")
         for _ in range(3):

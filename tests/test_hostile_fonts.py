@@ -10,7 +10,7 @@ import pytest
 
 from consentkit import InputError, render_packet
 from consentkit.models import Client, Practice
-from consentkit.signing._fonts import font_set
+from consentkit.pdf.fonts import font_set
 
 from .conftest import DOC_DATE, ROOT
 

@@ -163,6 +163,55 @@ def test_the_session_log_pdf_is_archival_and_shows_the_addresses(
     assert "NOT ALLOWED" in text
 
 
+@pytest.mark.libreoffice
+def test_the_session_log_of_a_spanish_speaking_client_is_in_spanish(
+    tmp_path: Path, practice: Practice, adult: Client, converter: Any
+) -> None:
+    """The report's words come from the word catalogue in the client's language (issue 17), its
+    times from babel in that language; a check that found no local emergency resources is named
+    too (it had no words before and stopped the report)."""
+    from consentkit.models import LocalResources
+
+    client = attrs.evolve(adult, preferred_language="es-US", local_resources=LocalResources())
+    log = tmp_path / "C-1001.jsonl"
+    append_session(log, check_session(practice, client, reported(client, client.session_address)))
+    append_session(log, check_session(practice, client, reported(client, AUSTIN, confirmed=False)))
+    out = render_session_log_pdf(
+        log, tmp_path / "C-1001-sesiones.pdf", practice=practice, client=client, converter=converter
+    )
+    assert check_archival(out) == []
+    text = re.sub(r"\s+", " ", pdf_text(out))
+    for expected in [
+        "Registro de ubicación en las sesiones",
+        "Plan registrado: 418 Magnolia Street",
+        "Ubicación indicada",
+        "NO PERMITIDO",
+        "otro estado",
+        "NO confirmado",
+        "faltan recursos locales de emergencia",
+        "3 de diciembre de 2026",
+        "consentkit no constituye asesoría legal",
+    ]:
+        assert expected in text, expected
+    for english in (
+        "Session location log",
+        "Reported location",
+        "NOT ALLOWED",
+        "December",
+        "not legal advice",
+    ):
+        assert english not in text, english
+    english = render_session_log_pdf(
+        log,
+        tmp_path / "C-1001-sessions.pdf",
+        practice=practice,
+        client=client,
+        converter=converter,
+        language="en-US",
+    )
+    assert "local emergency resources missing" in re.sub(r"\s+", " ", pdf_text(english))
+
+
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "consentkit.cli", "session", *args],

@@ -25,10 +25,10 @@ import pytest
 from consentkit.errors import TemplateError
 from consentkit.models import Client, Practice
 from consentkit.pdf.archival import check_archival, pdffonts_all_embedded
+from consentkit.pdf.fonts import font_set
 from consentkit.rendering import load_template_set
 from consentkit.signing import finalize_packet
 from consentkit.signing._anchors import Anchor
-from consentkit.signing._fonts import font_set
 from consentkit.signing._stamp import Stamp, draw_overlay
 from consentkit.signing._words import words_for
 
@@ -452,3 +452,39 @@ def test_reference_copies_are_marked_on_the_certificate(
     assert f"Paquete PKT-C-1004 · Página {page} de {last}" in _page_text(archive, page, page)
     assert check_archival(archive) == []
     assert manifest_of(archive.parent / SPANISH)["locale"] == "es-US"
+
+
+@pytest.mark.libreoffice
+def test_the_revocation_page_of_a_spanish_packet_is_spanish(
+    sealed_examples: dict[str, Finalized], tmp_path: Path
+) -> None:
+    """The revocation page takes its words from the word catalogue in the revoked packet's
+    language, like the audit certificate (issue 17); revocation.json stays in English."""
+    from consentkit.lifecycle import revoke_packet
+    from consentkit.pdf.archival import pdf_text
+
+    item = sealed_examples[SPANISH]
+    revoked_at = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
+    result = revoke_packet(
+        item.archive,
+        reason="retiró el consentimiento",
+        by="Jordan Reyes",
+        out=tmp_path / "r.pdf",
+        now=revoked_at,
+    )
+    first_page = pdf_text(result.path).split("\f")[0]
+    text = re.sub(r"\s+", " ", first_page)
+    for expected in [
+        "Revocación del consentimiento",
+        "Se retiró el consentimiento dado en el paquete PKT-C-1004",
+        "El paquete revocado",
+        "Motivo retiró el consentimiento",
+        "1 de diciembre de 2026",
+        "Sellado por",
+        "Este archivo no está sellado",
+        "consentkit no constituye asesoría legal.",
+    ]:
+        assert expected in text, expected
+    for english in ("Revocation of consent", "The revoked packet", "Recorded by", "not sealed", "December"):
+        assert not _has(text, english), english
+    assert result.record["revoked_at_local"].startswith("Dec")

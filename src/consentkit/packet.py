@@ -32,10 +32,10 @@ from ._files import (
     write_private,
 )
 from ._version import __version__
-from .assemble import merge_documents
 from .errors import InputError, OutputExistsError, PacketError
 from .models import Client, Practice
 from .pdf.markers import Marker, strip_markers
+from .pdf.merge import merge_documents
 from .rendering import (
     ANCHOR_PREFIX,
     RenderedDocument,
@@ -281,8 +281,7 @@ def stage_packet(
                     "locale": doc_set.locale,
                     "reference_only": reference,
                 }
-                template_bytes = info.path.read_bytes()
-                rendered = render(template_bytes, doc_context, name=info.path.name, signer_keys=signer_keys)
+                rendered = render(info.data, doc_context, name=info.path.name, signer_keys=signer_keys)
                 docx_path = staging / f"{doc_id}.docx"
                 write_private(docx_path, rendered.docx)
                 docx_paths.append(docx_path)
@@ -293,7 +292,7 @@ def stage_packet(
                         "locale": doc_set.locale,
                         "reference_only": reference,
                         "template_file": info.path.name,
-                        "template_sha256": hashlib.sha256(template_bytes).hexdigest(),
+                        "template_sha256": info.sha256,
                         "docx": docx_path.name,
                         "docx_sha256": hashlib.sha256(rendered.docx).hexdigest(),
                         "signature_places": list(rendered.signature_places),

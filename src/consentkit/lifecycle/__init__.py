@@ -19,6 +19,8 @@ Typical use::
 See ``docs/lifecycle.md``.
 """
 
+from ._session_log import SESSION_LOG_SCHEMA, append_session, read_session_log
+from ._session_report import render_session_log_pdf, session_log_docx
 from .fhir import (
     FHIR_MIME,
     FHIR_NAME,
@@ -50,17 +52,12 @@ from .reconsent import (
 )
 from .revoke import RevocationResult, revoke_packet
 from .sessions import (
-    SESSION_LOG_SCHEMA,
     LoggedSession,
     SessionCheck,
     SessionCode,
     SessionFinding,
     SessionFindings,
-    append_session,
     check_session,
-    read_session_log,
-    render_session_log_pdf,
-    session_log_docx,
 )
 
 __all__ = [

@@ -30,8 +30,8 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.consent import Consent
 
 from ..errors import InputError, PacketError, RulesError
+from ..pdf.embed import AssociatedFile, read_associated_files
 from ..rules import FEDERAL, load_jurisdiction
-from ..signing._archive import AssociatedFile
 from ..signing._audit import AUDIT_NAME, AUDIT_SCHEMA, REVIEWED_NAME, utc_text
 from ..signing._revocation import ORIGINAL_NAME, REVOCATION_NAME, REVOCATION_SCHEMA
 
@@ -476,10 +476,7 @@ def _attachments(data: bytes, source: str) -> tuple[dict[str, tuple[bytes, str]]
     """The associated files (name -> content, relationship) and the title of a PDF."""
     try:
         with pikepdf.open(io.BytesIO(data)) as pdf:
-            files = {
-                name: (spec.get_file().read_bytes(), str(spec.obj.get("/AFRelationship", "")))
-                for name, spec in pdf.attachments.items()
-            }
+            files = read_associated_files(pdf)
             title = pdf.docinfo.get("/Title")
             return files, str(title) if title is not None else None
     except pikepdf.PdfError as exc:

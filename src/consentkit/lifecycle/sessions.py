@@ -1,55 +1,37 @@
-"""Session location checks: where the client says they are at the start of a session, what that
-means, and a per-client log of every check that can be rendered as a PDF/A session log.
+"""Session location checks: where the client says they are at the start of a session, and what
+that means.
 
 At the start of each video session the clinician asks where the client is. :func:`check_session`
 compares the answer with the plan on file (the client's ``session_address``) and flags what must
 happen: another address (update the emergency plan), another state (may the clinician see the
-client there at all?), an emergency contact not confirmed. :func:`append_session` adds the check
-to the client's log, a JSON Lines file (one JSON object a line, mode 0600) that is only ever
-appended to; :func:`read_session_log` reads it back and reports a damaged line by its number.
+client there at all?), an emergency contact not confirmed. Each check is kept in the client's
+session log (:mod:`._session_log`), which can be rendered as a PDF/A report
+(:mod:`._session_report`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
 import attrs
 
 from .. import _fields as ft
-from .._files import DIR_MODE, FILE_MODE, atomic_write, open_private, private_dir
-from ..assemble import set_xmp
-from ..errors import FieldValueError, InputError, JurisdictionError
-from ..formatting import format_datetime
+from ..errors import InputError, JurisdictionError
 from ..models import US_STATES, Address, Client, Practice
-from ..rules._resolve import check_jurisdiction
-
-if TYPE_CHECKING:
-    from ..convert import Converter
+from ..rules import check_jurisdiction
 
 __all__ = [
-    "SESSION_LOG_SCHEMA",
+    "SESSION_CODES",
     "LoggedSession",
     "SessionCheck",
     "SessionCode",
     "SessionFinding",
     "SessionFindings",
-    "append_session",
     "check_session",
-    "read_session_log",
-    "render_session_log_pdf",
-    "session_log_docx",
 ]
-
-#: The ``schema`` of every line of a session log.
-SESSION_LOG_SCHEMA = "consentkit.session/1"
 
 SessionCode = Literal[
     "not_allowed",
@@ -58,13 +40,8 @@ SessionCode = Literal[
     "emergency_contact_unconfirmed",
     "local_resources_missing",
 ]
-_CODES: tuple[str, ...] = (
-    "not_allowed",
-    "state_changed",
-    "address_changed",
-    "emergency_contact_unconfirmed",
-    "local_resources_missing",
-)
+#: Every finding code, in the order findings are reported.
+SESSION_CODES: tuple[SessionCode, ...] = get_args(SessionCode)
 Severity = Literal["error", "warning"]
 
 
@@ -97,6 +74,26 @@ class SessionCheck:
     def reported_state(self) -> str:
         """The state the client is in (from the reported address)."""
         return self.reported_address.state
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data, as a session log line and ``--json`` write it."""
+        address = self.reported_address
+        return {
+            "session_time": self.session_time.isoformat().replace("+00:00", "Z"),
+            "client_id": self.client_id,
+            "clinician_id": self.clinician_id,
+            "reported_address": {
+                "line1": address.line1,
+                "line2": address.line2,
+                "city": address.city,
+                "state": address.state,
+                "postal_code": address.postal_code,
+            },
+            "reported_state": self.reported_state,
+            "reported_by": self.reported_by,
+            "emergency_contact_confirmed": self.emergency_contact_confirmed,
+            "notes": self.notes,
+        }
 
 
 @attrs.frozen(kw_only=True)
@@ -150,7 +147,7 @@ class SessionFindings:
             "allowed": self.allowed,
             "authorization": self.authorization,
             "findings": [f.to_dict() for f in self.findings],
-            "check": _check_to_dict(self.check),
+            "check": self.check.to_dict(),
         }
 
 
@@ -263,9 +260,6 @@ def check_session(
     return SessionFindings(check=reported, findings=tuple(findings), authorization=authorization)
 
 
-# --- the log ----------------------------------------------------------------------------------------
-
-
 @attrs.frozen(kw_only=True)
 class LoggedSession:
     """One line of a session log.
@@ -281,372 +275,3 @@ class LoggedSession:
     check: SessionCheck
     findings: tuple[SessionFinding, ...] | None
     authorization: str | None = None
-
-
-def _address_to_dict(address: Address) -> dict[str, str | None]:
-    return {
-        "line1": address.line1,
-        "line2": address.line2,
-        "city": address.city,
-        "state": address.state,
-        "postal_code": address.postal_code,
-    }
-
-
-def _check_to_dict(check: SessionCheck) -> dict[str, Any]:
-    return {
-        "session_time": check.session_time.isoformat().replace("+00:00", "Z"),
-        "client_id": check.client_id,
-        "clinician_id": check.clinician_id,
-        "reported_address": _address_to_dict(check.reported_address),
-        "reported_state": check.reported_state,
-        "reported_by": check.reported_by,
-        "emergency_contact_confirmed": check.emergency_contact_confirmed,
-        "notes": check.notes,
-    }
-
-
-def _line(record: SessionCheck | SessionFindings) -> bytes:
-    if isinstance(record, SessionFindings):
-        check, findings, authorization = record.check, record.findings, record.authorization
-        data: dict[str, Any] = {"schema": SESSION_LOG_SCHEMA, **_check_to_dict(check)}
-        data["checked"] = True
-        data["allowed"] = record.allowed
-        data["authorization"] = authorization
-        data["findings"] = [f.to_dict() for f in findings]
-    else:
-        data = {"schema": SESSION_LOG_SCHEMA, **_check_to_dict(record), "checked": False, "findings": None}
-    return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
-
-
-_CHECK_KEYS = frozenset(
-    {
-        "session_time",
-        "client_id",
-        "clinician_id",
-        "reported_address",
-        "reported_state",
-        "reported_by",
-        "emergency_contact_confirmed",
-        "notes",
-    }
-)
-_LINE_KEYS = _CHECK_KEYS | {"schema", "checked", "allowed", "authorization", "findings"}
-_ADDRESS_KEYS = frozenset({"line1", "line2", "city", "state", "postal_code"})
-
-
-def _parse_line(text: str, *, source: str, line: int) -> LoggedSession:
-    def fail(reason: str, field: str | None = None) -> InputError:
-        return InputError(reason, source=source, row=line, field=field)
-
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise fail(f"not valid JSON ({exc.msg}, column {exc.colno})") from exc
-    if not isinstance(data, dict):
-        raise fail("not a JSON object")
-    if data.get("schema") != SESSION_LOG_SCHEMA:
-        raise fail(f"not a session log line (schema must be {SESSION_LOG_SCHEMA!r})", "schema")
-    unknown = sorted(set(data) - _LINE_KEYS)
-    if unknown:
-        raise fail("unknown field", unknown[0])
-    missing = sorted((_CHECK_KEYS | {"findings"}) - set(data))
-    if missing:
-        raise fail("missing", missing[0])
-    address = data["reported_address"]
-    if not isinstance(address, dict) or set(address) - _ADDRESS_KEYS:
-        raise fail("must be an address with line1, line2, city, state and postal_code", "reported_address")
-    try:
-        reported = Address(**address)
-    except FieldValueError as exc:
-        raise fail(exc.reason, f"reported_address.{exc.field}") from exc
-    except TypeError as exc:
-        raise fail("an address field is missing", "reported_address") from exc
-    if data["reported_state"] != reported.state:
-        raise fail("does not match reported_address.state", "reported_state")
-    try:
-        check = SessionCheck(
-            session_time=data["session_time"],
-            client_id=data["client_id"],
-            clinician_id=data["clinician_id"],
-            reported_address=reported,
-            reported_by=data["reported_by"],
-            emergency_contact_confirmed=data["emergency_contact_confirmed"],
-            notes=data["notes"],
-        )
-    except FieldValueError as exc:
-        raise fail(exc.reason, exc.field) from exc
-    findings: tuple[SessionFinding, ...] | None = None
-    if data["findings"] is not None:
-        if not isinstance(data["findings"], list):
-            raise fail("must be a list or null", "findings")
-        items = []
-        for n, item in enumerate(data["findings"], start=1):
-            if (
-                not isinstance(item, dict)
-                or item.get("code") not in _CODES
-                or item.get("severity") not in ("error", "warning")
-                or not isinstance(item.get("message"), str)
-            ):
-                raise fail("must have a known code, a severity and a message", f"findings.{n}")
-            items.append(
-                SessionFinding(code=item["code"], severity=item["severity"], message=item["message"])
-            )
-        findings = tuple(items)
-    authorization = data.get("authorization")
-    return LoggedSession(
-        line=line,
-        check=check,
-        findings=findings,
-        authorization=authorization if isinstance(authorization, str) else None,
-    )
-
-
-def _parse_log(raw: bytes, *, source: str) -> tuple[LoggedSession, ...]:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError("not UTF-8 text", source=source, row=line) from exc
-    if text and not text.endswith("\n"):
-        line = text.count("\n") + 1
-        raise InputError("the last line is incomplete (an interrupted write?)", source=source, row=line)
-    entries: list[LoggedSession] = []
-    for number, line_text in enumerate(text.split("\n")[:-1], start=1):
-        if not line_text.strip():
-            raise InputError("empty line", source=source, row=number)
-        entry = _parse_line(line_text, source=source, line=number)
-        if entries and entry.check.client_id != entries[0].check.client_id:
-            raise InputError("a line of another client", source=source, row=number, field="client_id")
-        entries.append(entry)
-    return tuple(entries)
-
-
-def read_session_log(log_path: str | Path) -> tuple[LoggedSession, ...]:
-    """Read and validate a session log.
-
-    Every line must be a complete JSON object of :data:`SESSION_LOG_SCHEMA` for one and the same
-    client. A missing file is an empty log.
-
-    Raises:
-        InputError: the file cannot be read, or a line is damaged; ``row`` is the 1-based line
-            number and ``field`` the field, when one is to blame.
-    """
-    path = Path(log_path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return ()
-    except OSError as exc:
-        raise InputError(f"cannot read file ({exc.strerror})", source=path.name) from exc
-    return _parse_log(raw, source=path.name)
-
-
-@contextlib.contextmanager
-def _locked(fd: int) -> Iterator[None]:
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows: appends are still single writes
-        yield
-        return
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    try:
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-
-
-def append_session(log_path: str | Path, record: SessionCheck | SessionFindings) -> LoggedSession:
-    """Append one session check (with its findings, when given :class:`SessionFindings`) to a log.
-
-    The log is created with mode 0600 (and its folder 0700) if missing. The existing lines are
-    validated first, under an exclusive lock, so a damaged log or one of another client is never
-    extended; the new line is written in one call and flushed to disk (``fsync``) before return.
-
-    Returns:
-        The record as logged, with its line number.
-
-    Raises:
-        InputError: the log cannot be read or written, has a damaged line, or is of another
-            client.
-    """
-    path = Path(log_path)
-    source = path.name
-    check = record.check if isinstance(record, SessionFindings) else record
-    data = _line(record)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
-    created = not path.exists()
-    try:
-        fd = open_private(path, os.O_RDWR | os.O_APPEND | os.O_CREAT)
-    except OSError as exc:
-        raise InputError(f"cannot open the log ({exc.strerror})", source=source) from exc
-    try:
-        os.fchmod(fd, FILE_MODE)
-        with _locked(fd):
-            existing = _parse_log(_read_all(fd), source=source)
-            if existing and existing[0].check.client_id != check.client_id:
-                raise InputError("the log is of another client", source=source, field="client_id")
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            os.fsync(fd)
-    except OSError as exc:
-        raise InputError(f"cannot write the log ({exc.strerror})", source=source) from exc
-    finally:
-        os.close(fd)
-    if created:
-        with contextlib.suppress(OSError):
-            dir_fd = os.open(path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
-    findings = record.findings if isinstance(record, SessionFindings) else None
-    authorization = record.authorization if isinstance(record, SessionFindings) else None
-    return LoggedSession(line=len(existing) + 1, check=check, findings=findings, authorization=authorization)
-
-
-def _read_all(fd: int) -> bytes:
-    os.lseek(fd, 0, os.SEEK_SET)
-    chunks = []
-    while chunk := os.read(fd, 1 << 16):
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-# --- the PDF ----------------------------------------------------------------------------------------
-
-_FLAG_WORDS: Mapping[str, str] = {
-    "not_allowed": "NOT ALLOWED",
-    "state_changed": "other state",
-    "address_changed": "other address: update emergency plan",
-    "emergency_contact_unconfirmed": "emergency contact not confirmed",
-}
-
-
-def _when(moment: datetime, time_zone: str) -> str:
-    # CLDR puts a narrow no-break space before AM/PM; not every font has it.
-    return format_datetime(moment, time_zone, "en-US").replace("\u202f", " ")
-
-
-def _flags(entry: LoggedSession) -> str:
-    if entry.findings is None:
-        return "not checked"
-    if not entry.findings:
-        return "none"
-    return "; ".join(_FLAG_WORDS[f.code] for f in entry.findings)
-
-
-def session_log_docx(
-    entries: Sequence[LoggedSession], *, practice: Practice, client: Client, path: Path
-) -> None:
-    """Write the session log as a DOCX document (landscape, one table row per session).
-
-    Raises:
-        InputError: an entry is of another client.
-    """
-    from docx import Document
-    from docx.enum.section import WD_ORIENT
-    from docx.shared import Cm, Pt
-
-    if any(e.check.client_id != client.id for e in entries):
-        raise InputError("the session log is of another client", field="client_id")
-    names = {c.id: c.display_name for c in practice.clinicians}
-    document = Document()
-    section = document.sections[0]
-    section.orientation = WD_ORIENT.LANDSCAPE
-    section.page_width, section.page_height = Cm(27.94), Cm(21.59)
-    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, side, Cm(1.6))
-    style = document.styles["Normal"]
-    style.font.size = Pt(9)
-    document.core_properties.title = "Session location log"
-    document.core_properties.author = practice.name
-    document.add_heading("Session location log", level=1)
-    contact = client.emergency_contact
-    document.add_paragraph(f"{practice.name} · {practice.address.one_line()}")
-    document.add_paragraph(
-        f"Client: {client.legal_name} (id {client.id}) · Plan on file: {client.session_address.one_line()} · "
-        f"Emergency contact on file: {contact.name} ({contact.relationship})"
-    )
-    document.add_paragraph(f"Times are in {practice.time_zone}. {len(entries)} session check(s).")
-    header = (
-        "Session",
-        "Clinician",
-        "Reported location",
-        "Reported by",
-        "Emergency contact",
-        "Flags",
-        "Notes",
-    )
-    table = document.add_table(rows=1, cols=len(header))
-    table.style = "Table Grid"
-    for cell, title in zip(table.rows[0].cells, header, strict=True):
-        cell.text = title
-        for run in cell.paragraphs[0].runs:
-            run.bold = True
-    for entry in entries:
-        check = entry.check
-        row = table.add_row().cells
-        values = (
-            _when(check.session_time, practice.time_zone),
-            names.get(check.clinician_id, check.clinician_id),
-            check.reported_address.one_line(),
-            check.reported_by,
-            "confirmed" if check.emergency_contact_confirmed else "NOT confirmed",
-            _flags(entry),
-            check.notes,
-        )
-        for cell, value in zip(row, values, strict=True):
-            cell.text = value
-    if not entries:
-        document.add_paragraph("No session checks are recorded.")
-    document.add_paragraph(
-        f"Made by consentkit from the log of {len(entries)} line(s). consentkit is not legal advice."
-    )
-    document.save(str(path))
-
-
-def render_session_log_pdf(
-    log_path: str | Path,
-    out_pdf: str | Path,
-    *,
-    practice: Practice,
-    client: Client,
-    converter: Converter | None = None,
-) -> Path:
-    """Render a client's session log as a PDF/A-3b document, written atomically (mode 0600).
-
-    The log is read and validated first; a DOCX is made in a private temporary folder and
-    converted by LibreOffice like every other document of consentkit.
-
-    Args:
-        log_path: the client's session log (JSON Lines).
-        out_pdf: the PDF to write (replaced if it exists).
-        practice: the practice (its name, clinicians and time zone).
-        client: the client the log is of.
-        converter: the DOCX to PDF converter; default: a private LibreOffice for this call.
-
-    Returns:
-        ``out_pdf``.
-
-    Raises:
-        InputError: the log is damaged or of another client.
-        ConversionError: LibreOffice failed.
-    """
-    out = Path(out_pdf)
-    entries = read_session_log(log_path)
-    with private_dir(out.parent, f".{out.name}.") as work:
-        docx = work / "session-log.docx"
-        session_log_docx(entries, practice=practice, client=client, path=docx)
-        if converter is None:
-            from ..convert import LibreOfficeConverter
-
-            with LibreOfficeConverter() as own:
-                pdf = own.convert([docx], work)[0]
-        else:
-            pdf = converter.convert([docx], work)[0]
-        data = set_xmp(pdf.read_bytes(), title=f"Session location log {client.id}", subject=practice.name)
-        atomic_write(out, data)
-    return out

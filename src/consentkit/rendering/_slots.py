@@ -24,6 +24,7 @@ from typing import Any
 
 import attrs
 
+from .._catalogue import fill_placeholders
 from ..errors import TemplateError
 from ..formatting import format_list
 from ..models import Profession
@@ -40,7 +41,7 @@ from ..rules._model import (
 )
 from ..rules._resolve import ResolvedRules
 from ._context import RuleSlots
-from ._templates import TemplateSet, fill_placeholders
+from ._templates import TemplateSet
 
 __all__ = ["rule_sentence", "slots_from_rules"]
 

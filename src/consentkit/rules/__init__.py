@@ -59,6 +59,7 @@ from ._model import (
     TopicValue,
     describe_value,
 )
+from ._resolve import AppliedRule, ResolvedRules, board_notice_problems, check_jurisdiction, resolve_rules
 
 __all__ = [
     "CONFIDENCE_LEVELS",
@@ -69,6 +70,7 @@ __all__ = [
     "RULE_TABLE_HEADER",
     "SOURCE_TYPES",
     "TOPICS",
+    "AppliedRule",
     "Board",
     "BoardNotice",
     "Citation",
@@ -86,6 +88,7 @@ __all__ = [
     "Pending",
     "RecordRetention",
     "Recording",
+    "ResolvedRules",
     "Rule",
     "RuleSet",
     "RulesReport",
@@ -94,6 +97,8 @@ __all__ = [
     "TelehealthTraining",
     "Topic",
     "TopicValue",
+    "board_notice_problems",
+    "check_jurisdiction",
     "check_rules",
     "dataset_version",
     "describe_value",
@@ -101,4 +106,5 @@ __all__ = [
     "load_all",
     "load_jurisdiction",
     "load_ruleset_file",
+    "resolve_rules",
 ]

@@ -31,6 +31,7 @@ from ._model import (
     SignatureRecord,
     Signatures,
 )
+from ._revocation import RevocationResult, revoke_archive
 from ._seal import SealConfig
 from ._verify import Check, SealStatus, VerificationReport, verify_packet
 
@@ -40,6 +41,7 @@ __all__ = [
     "FinalizeResult",
     "IdentityVerification",
     "Method",
+    "RevocationResult",
     "Role",
     "SealConfig",
     "SealStatus",
@@ -49,6 +51,7 @@ __all__ = [
     "VerificationReport",
     "finalize_packet",
     "load_signatures",
+    "revoke_archive",
     "signatures_from_dict",
     "verify_packet",
 ]

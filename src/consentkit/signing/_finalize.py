@@ -17,14 +17,17 @@ import pikepdf
 from .._files import write_new
 from .._version import __version__
 from ..errors import InputError, OutputExistsError, PacketError, SigningError
+from ..pdf.embed import AssociatedFile
+from ..pdf.fingerprint import page_fingerprints
+from ..pdf.fonts import font_set
+from ..pdf.merge import page_sizes
 from ._anchors import find_anchors
-from ._archive import AssociatedFile, assemble_archive, page_sizes
-from ._audit import audit_json, audit_pages, audit_record
-from ._fingerprint import page_fingerprints
-from ._fonts import font_set
+from ._archive import assemble_archive
+from ._audit import audit_json, audit_record
+from ._certificate import audit_pages
 from ._load import load_signatures
 from ._model import Method, Signatures
-from ._seal import SEAL_FIELD, SealConfig, load_seal, seal_pdf
+from ._seal import SealConfig, load_seal, seal_info, seal_pdf
 from ._stamp import Stamp, draw_overlay
 
 __all__ = ["FinalizeResult", "finalize_packet", "read_manifest"]
@@ -221,15 +224,7 @@ def finalize_packet(
     _check_times(manifest, signatures, now)
     zone = _time_zone(manifest, time_zone)
     loaded = load_seal(seal) if seal is not None else None
-    seal_info = None
-    if loaded is not None:
-        seal_info = {
-            "signer": loaded.subject,
-            "level": "PAdES B-T" if timestamp_url else "PAdES B-B",
-            "timestamp_url": timestamp_url,
-            "field": SEAL_FIELD,
-            "certificates": list(loaded.certificates),
-        }
+    sealing = seal_info(loaded, timestamp_url) if loaded is not None else None
     archive, record = _assemble(
         packet_dir,
         manifest,
@@ -237,7 +232,7 @@ def finalize_packet(
         review,
         zone=zone,
         now=now,
-        seal_info=seal_info,
+        seal_info=sealing,
         extra_files=extra_files,
     )
     if loaded is not None:

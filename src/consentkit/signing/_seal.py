@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import attrs
@@ -23,7 +24,7 @@ from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
 
 from ..errors import SigningError
 
-__all__ = ["SEAL_FIELD", "LoadedSeal", "SealConfig", "load_seal", "seal_pdf"]
+__all__ = ["SEAL_FIELD", "LoadedSeal", "SealConfig", "load_seal", "seal_info", "seal_pdf"]
 
 #: The name of the signature field the seal occupies.
 SEAL_FIELD = "ConsentKitSeal"
@@ -85,6 +86,17 @@ def load_seal(config: SealConfig) -> LoadedSeal:
     return LoadedSeal(
         signer=signer, subject=str(cert.subject.human_friendly), certificates=tuple(sorted(carried))
     )
+
+
+def seal_info(seal: LoadedSeal, timestamp_url: str | None) -> dict[str, Any]:
+    """What a record (``audit.json``, ``revocation.json``) says of the seal the file will get."""
+    return {
+        "signer": seal.subject,
+        "level": "PAdES B-T" if timestamp_url else "PAdES B-B",
+        "timestamp_url": timestamp_url,
+        "field": SEAL_FIELD,
+        "certificates": list(seal.certificates),
+    }
 
 
 def seal_pdf(pdf: bytes, seal: LoadedSeal, *, timestamp_url: str | None = None, reason: str = "") -> bytes:

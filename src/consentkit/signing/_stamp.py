@@ -22,8 +22,8 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from ..errors import SigningError
+from ..pdf.fonts import FontSet
 from ._anchors import Anchor
-from ._fonts import FontSet
 from ._model import Method, SignatureRecord
 from ._words import Words, words_for
 

@@ -26,8 +26,9 @@ from pyhanko_certvalidator import ValidationContext
 
 from ..errors import LayoutError, VerificationError
 from ..pdf.archival import check_archival
+from ..pdf.embed import read_associated_file
+from ..pdf.fingerprint import FINGERPRINT_SCHEME, page_fingerprints
 from ._audit import AUDIT_NAME, AUDIT_SCHEMA, REVIEWED_NAME
-from ._fingerprint import FINGERPRINT_SCHEME, page_fingerprints
 from ._revocation import REVOCATION_NAME, check_original, describe, read_revocation
 
 __all__ = ["Check", "SealStatus", "VerificationReport", "load_trust", "verify_packet"]
@@ -171,14 +172,6 @@ def load_trust(paths: str | Path | Sequence[str | Path]) -> list[asn1_x509.Certi
     return roots
 
 
-def _attachment(pdf: pikepdf.Pdf, name: str) -> tuple[bytes, str] | None:
-    if name not in pdf.attachments:
-        return None
-    spec = pdf.attachments[name]
-    relationship = str(spec.obj.get("/AFRelationship", ""))
-    return spec.get_file().read_bytes(), relationship
-
-
 def _version_problems(pdf: pikepdf.Pdf) -> list[str]:
     """PDF/A-3 is based on PDF 1.7: a catalog ``/Version`` above that breaks the claim."""
     version = pdf.Root.get("/Version")
@@ -196,7 +189,7 @@ def _version_problems(pdf: pikepdf.Pdf) -> list[str]:
 
 
 def _audit_checks(pdf: pikepdf.Pdf) -> tuple[list[Check], dict[str, Any] | None]:
-    found = _attachment(pdf, AUDIT_NAME)
+    found = read_associated_file(pdf, AUDIT_NAME)
     if found is None:
         return [
             Check(
@@ -245,7 +238,7 @@ def _content_checks(pdf: pikepdf.Pdf, record: dict[str, Any]) -> list[Check]:
         )
         return checks
 
-    found = _attachment(pdf, REVIEWED_NAME)
+    found = read_associated_file(pdf, REVIEWED_NAME)
     if found is None:
         checks.append(Check("reviewed packet", False, f"no {REVIEWED_NAME} attached"))
     else:

@@ -1,8 +1,9 @@
 """The words of the audit certificate and of the stamps, in the packet's language.
 
 They are data, not code: the tables ``[audit]``, ``[audit.label]``, ``[audit.role]``,
-``[audit.method]``, ``[audit.event]`` and ``[stamp]`` of each stock template set's
-``clauses.toml``, read through :func:`consentkit.rendering.load_template_set`. Dates and times
+``[audit.method]``, ``[audit.event]``, ``[stamp]`` and ``[revocation]`` of each stock template
+set's ``clauses.toml``, read through the word catalogue (:mod:`consentkit._catalogue`), the layer
+below both rendering and signing. Dates and times
 are formatted by :mod:`consentkit.formatting` (babel) with the same locale; UTC times stay ISO.
 ``audit.json`` is not affected: it stays in English.
 """
@@ -14,13 +15,10 @@ from functools import cache
 
 import attrs
 
+from .._catalogue import DEFAULT_LOCALE, Catalogue, catalogue
 from ..formatting import format_date, format_datetime, format_language, format_time_zone
-from ..rendering import TemplateSet, available_locales, load_template_set
 
 __all__ = ["DEFAULT_LOCALE", "Words", "words_for"]
-
-#: The language of a packet whose locale has no stock template set.
-DEFAULT_LOCALE = "en-US"
 
 
 def _plain(text: str) -> str:
@@ -33,7 +31,7 @@ class Words:
     """The certificate's and the stamps' words and formats for one locale."""
 
     locale: str
-    templates: TemplateSet = attrs.field(eq=False, repr=False)
+    templates: Catalogue = attrs.field(eq=False, repr=False)
 
     def audit(self, key: str, **values: object) -> str:
         """An ``[audit]`` entry, placeholders filled."""
@@ -55,6 +53,14 @@ class Words:
     def event(self, key: str) -> str:
         """An event consentkit records itself (``[audit.event]``)."""
         return self.templates.text("audit.event", key)
+
+    def revocation(self, key: str, **values: object) -> str:
+        """A ``[revocation]`` entry (the revocation page), placeholders filled."""
+        return self.templates.text("revocation", key, **values)
+
+    def revocation_label(self, key: str) -> str:
+        """A row label of the revocation page (``[revocation.label]``)."""
+        return self.templates.text("revocation.label", key)
 
     def stamp(self, key: str, **values: object) -> str:
         """A ``[stamp]`` entry, placeholders filled."""
@@ -83,20 +89,6 @@ class Words:
         return format_language(tag, self.locale)
 
 
-def _stock_locale(locale: str | None) -> str:
-    """The stock locale for a packet's locale: itself, another of the same language, else en-US."""
-    if not locale:
-        return DEFAULT_LOCALE
-    available = available_locales()
-    wanted = locale.replace("_", "-")
-    for candidate in available:
-        if candidate.lower() == wanted.lower():
-            return candidate
-    language = wanted.split("-")[0].lower()
-    same = sorted(c for c in available if c.split("-")[0].lower() == language)
-    return same[0] if same else DEFAULT_LOCALE
-
-
 @cache
 def words_for(locale: str | None) -> Words:
     """The words for a packet's ``locale`` (the manifest's ``locale``).
@@ -107,5 +99,5 @@ def words_for(locale: str | None) -> Words:
     Raises:
         TemplateError: the stock set lacks an entry (tests/test_locale.py keeps the sets' keys equal).
     """
-    stock = _stock_locale(locale)
-    return Words(locale=stock, templates=load_template_set(stock))
+    words = catalogue(locale)
+    return Words(locale=words.locale, templates=words)

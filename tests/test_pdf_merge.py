@@ -15,10 +15,10 @@ import pikepdf
 import pytest
 from docx import Document
 
-from consentkit.assemble import merge_documents, page_count
 from consentkit.convert import LibreOfficeConverter
 from consentkit.errors import PacketError
 from consentkit.pdf import check_archival, pdffonts_all_embedded
+from consentkit.pdf.merge import merge_documents, page_count
 
 pytestmark = pytest.mark.libreoffice
 

@@ -27,21 +27,14 @@ from typing import Literal
 
 import pikepdf
 
-from ..errors import LayoutError
+from .overlay import OVERLAY_NAME, original_contents
 
 __all__ = [
     "FINGERPRINT_SCHEME",
-    "OVERLAY_NAME",
-    "OVERLAY_PREFIX",
-    "original_contents",
     "page_fingerprints",
 ]
 
 FINGERPRINT_SCHEME = "consentkit.page/1"
-#: The resource name under which the overlay form is drawn on every archive page.
-OVERLAY_NAME = pikepdf.Name("/ConsentKitOverlay")
-#: The first content stream of an archive page.
-OVERLAY_PREFIX = b"q\n"
 _PAGE_KEYS = ("/MediaBox", "/CropBox", "/Rotate", "/Group", "/Resources")
 _INHERITABLE = frozenset({"/MediaBox", "/CropBox", "/Rotate", "/Resources"})
 _ENCODING_KEYS = frozenset({"/Length", "/Filter", "/DecodeParms", "/DL"})
@@ -59,33 +52,6 @@ def _inherited(page: pikepdf.Dictionary, key: str) -> object:
             return None
         node = node.get("/Parent")
     return None
-
-
-def original_contents(
-    page: pikepdf.Dictionary, layout: Literal["reviewed", "archive"]
-) -> list[pikepdf.Object]:
-    """The page's content streams as the signers reviewed them.
-
-    Raises:
-        LayoutError: an archive page lacks the ``[q, originals..., overlay]`` layout.
-    """
-    contents = page.get("/Contents")
-    streams: list[pikepdf.Object]
-    if contents is None:
-        streams = []
-    elif isinstance(contents, pikepdf.Array):
-        streams = list(contents)
-    else:
-        streams = [contents]
-    if layout == "reviewed":
-        return streams
-    if len(streams) < 2 or not all(isinstance(s, pikepdf.Stream) for s in streams):
-        raise LayoutError("the page has no signature overlay")
-    if streams[0].read_bytes() != OVERLAY_PREFIX:
-        raise LayoutError("the page's content does not start as finalize wrote it")
-    if str(OVERLAY_NAME).encode() not in streams[-1].read_bytes():
-        raise LayoutError("the page's last content stream is not the signature overlay")
-    return streams[1:-1]
 
 
 class _Canon:

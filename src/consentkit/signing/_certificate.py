@@ -1,0 +1,338 @@
+"""consentkit's certificate pages, drawn with reportlab: the audit certificate of a finalized
+packet and the revocation page of a revocation packet.
+
+Only embedded TrueType fonts are used (``initialFontName`` keeps reportlab's non-embedded
+Helvetica out) and the output is reproducible (``invariant``). The words come from the word
+catalogue of the record's language (:mod:`._words`); UTC times, ids, hashes and what the signers
+and the signing application recorded are shown as they are.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from ..pdf.fonts import FontSet
+from ._audit import AUDIT_NAME, EVENT_KEYS, OWN_SOURCES, REVIEWED_NAME
+from ._stamp import INK
+from ._words import Words, words_for
+
+__all__ = ["CertificateWriter", "audit_pages"]
+
+_MARGIN = 54.0
+_LABEL_WIDTH = 118
+_EVENT_COLUMNS = (78, 110, 110, None, 76)
+
+
+class CertificateWriter:
+    """A certificate document being written: its page template, styles and the blocks it is made
+    of (paragraphs, label/value rows, tables), every text drawn with a font that has its glyphs.
+
+    Args:
+        fonts: the registered fonts.
+        page_size: the page size (the reviewed packet's).
+        title: the PDF's title.
+    """
+
+    def __init__(self, fonts: FontSet, *, page_size: tuple[float, float], title: str) -> None:
+        self.fonts = fonts
+        self._buffer = io.BytesIO()
+        self._doc = SimpleDocTemplate(
+            self._buffer,
+            pagesize=page_size,
+            leftMargin=_MARGIN,
+            rightMargin=_MARGIN,
+            topMargin=_MARGIN,
+            bottomMargin=60,
+            title=title,
+            author="consentkit",
+            creator="consentkit",
+            invariant=True,
+            initialFontName=fonts.sans,
+            initialFontSize=8.5,
+            pageCompression=1,
+        )
+        #: The width of the text frame.
+        self.width = page_size[0] - 2 * _MARGIN
+        self.body = ParagraphStyle("ck-body", fontName=fonts.sans, fontSize=8.5, leading=11)
+        self.small = ParagraphStyle("ck-small", fontName=fonts.sans, fontSize=7.5, leading=9.5)
+        self.label = ParagraphStyle("ck-label", fontName=fonts.bold, fontSize=7.5, leading=9.5)
+        self.title = ParagraphStyle(
+            "ck-title", fontName=fonts.bold, fontSize=16, leading=20, spaceAfter=4, textColor=INK
+        )
+        self.heading = ParagraphStyle(
+            "ck-heading",
+            fontName=fonts.bold,
+            fontSize=11,
+            leading=14,
+            spaceBefore=10,
+            spaceAfter=4,
+            textColor=INK,
+        )
+        self.subheading = ParagraphStyle(
+            "ck-subheading", fontName=fonts.bold, fontSize=9, leading=12, spaceBefore=6, spaceAfter=2
+        )
+
+    def para(self, text: str, style: ParagraphStyle | None = None) -> Paragraph:
+        """A paragraph; characters no font has are shown as ``?`` (never a missing glyph)."""
+        style = style or self.body
+        preferred = (style.fontName,) if style.fontName == self.fonts.bold else ()
+        font = self.fonts.for_text(text, preferred)
+        shown = escape(self.fonts.printable(text, font)).replace("\n", "<br/>")
+        if font != style.fontName:
+            style = ParagraphStyle(f"{style.name}-{font}", parent=style, fontName=font)
+        return Paragraph(shown, style)
+
+    def rows(self, rows: Sequence[tuple[str, str]]) -> Table:
+        """Label/value rows; a row with an empty value is left out."""
+        data = [
+            [self.para(label, self.label), self.para(value, self.small)] for label, value in rows if value
+        ]
+        table = Table(data, colWidths=[_LABEL_WIDTH, self.width - _LABEL_WIDTH], hAlign="LEFT")
+        table.setStyle(
+            TableStyle(
+                [
+                    ("FONT", (0, 0), (-1, -1), self.fonts.sans, 7.5),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+                    ("TOPPADDING", (0, 0), (-1, -1), 1),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+                    ("LINEBELOW", (0, 0), (-1, -1), 0.25, (0.8, 0.8, 0.8)),
+                ]
+            )
+        )
+        return table
+
+    def grid(
+        self, header: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float | None]
+    ) -> Table:
+        """A table with a header row repeated on every page; one ``None`` width takes the rest."""
+        fixed = sum(w for w in widths if w is not None)
+        columns = [w if w is not None else self.width - fixed for w in widths]
+        data = [[self.para(h, self.label) for h in header]]
+        data += [[self.para(cell, self.small) for cell in row] for row in rows]
+        table = Table(data, colWidths=columns, repeatRows=1, hAlign="LEFT")
+        table.setStyle(
+            TableStyle(
+                [
+                    ("FONT", (0, 0), (-1, -1), self.fonts.sans, 7.5),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+                    ("LINEBELOW", (0, 0), (-1, 0), 0.5, (0.5, 0.5, 0.5)),
+                    ("LINEBELOW", (0, 1), (-1, -1), 0.25, (0.85, 0.85, 0.85)),
+                ]
+            )
+        )
+        return table
+
+    def build(self, story: Sequence[Any]) -> bytes:
+        """Draw the blocks; the PDF's bytes."""
+        self._doc.build(list(story))
+        return self._buffer.getvalue()
+
+
+# --- the audit certificate ------------------------------------------------------------------------
+
+
+def utc_shown(utc: str) -> str:
+    """``2026-11-27T19:03:27Z`` -> ``2026-11-27 19:03:27 UTC`` (UTC stays ISO in every language)."""
+    return utc.replace("T", " ").replace("Z", " UTC")
+
+
+def _moment(text: object) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if value.tzinfo is not None else None
+
+
+def when(words: Words, utc: str, time_zone: str) -> str:
+    """The UTC time and, in brackets, the same moment in the practice's time zone in words."""
+    moment = _moment(utc)
+    if moment is None:
+        return utc
+    return f"{utc_shown(utc)}  ({words.moment(moment, time_zone)})"
+
+
+def _day(words: Words, text: object) -> str:
+    if not isinstance(text, str) or not text:
+        return ""
+    try:
+        return words.date(date.fromisoformat(text))
+    except ValueError:
+        return text
+
+
+def _action(words: Words, event: Mapping[str, Any]) -> str:
+    """An event's action in words: consentkit's own events translated, others as recorded."""
+    action = str(event["action"])
+    key = EVENT_KEYS.get(action)
+    if key is not None and event.get("source") in OWN_SOURCES:
+        action = words.event(key)
+    return action + (f" ({event['detail']})" if event.get("detail") else "")
+
+
+def _packet_section(w: CertificateWriter, words: Words, record: Mapping[str, Any]) -> list[Any]:
+    label = words.label
+    zone = str(record["time_zone"])
+    review = record["review_pdf"]
+    locale = record.get("locale")
+    rendered_at = record.get("rendered_at")
+    rendered = (
+        words.audit("done_by", when=when(words, str(rendered_at), zone), who=record.get("rendered_by"))
+        if rendered_at
+        else ""
+    )
+    finalized = words.audit(
+        "done_by", when=when(words, str(record["finalized_at"]), zone), who=record["finalized_by"]
+    )
+    return [
+        w.para(words.audit("heading_packet"), w.heading),
+        w.rows(
+            [
+                (label("packet_id"), str(record["packet_id"])),
+                (label("client_id"), str(record.get("client_id") or "")),
+                (label("clinician_id"), str(record.get("clinician_id") or "")),
+                (label("state"), str(record.get("state") or "")),
+                (label("language"), words.language(str(locale)) if locale else ""),
+                (label("document_date"), _day(words, record.get("document_date"))),
+                (label("rendered"), rendered),
+                (label("finalized"), finalized),
+                (label("review_sha256"), str(review["sha256"])),
+                (label("review_pages"), str(review["pages"])),
+            ]
+        ),
+    ]
+
+
+def _documents_section(w: CertificateWriter, words: Words, record: Mapping[str, Any]) -> list[Any]:
+    label = words.label
+    story: list[Any] = [w.para(words.audit("heading_documents"), w.heading)]
+    for number, document in enumerate(record["documents"], start=1):
+        first, last = document["archive_pages"]
+        locale = document.get("locale")
+        use = ""
+        if document.get("reference_only"):
+            use = words.audit("reference_only", language=words.language_name(str(locale or "")))
+        rows = [
+            (label("use"), use),
+            (label("language"), words.language(str(locale)) if locale else ""),
+            (label("template"), f"{document['id']} ({document.get('template_file') or ''})"),
+            (label("template_sha256"), str(document.get("template_sha256") or "")),
+            (label("pdf_sha256"), str(document.get("pdf_sha256") or "")),
+            (label("pages"), f"{first}–{last}" if first != last else str(first)),
+            (label("signature_places"), ", ".join(document["signature_places"])),
+        ]
+        story.append(KeepTogether([w.para(f"{number}. {document['title']}", w.subheading), w.rows(rows)]))
+    return story
+
+
+def _signers_section(w: CertificateWriter, words: Words, record: Mapping[str, Any]) -> list[Any]:
+    label = words.label
+    zone = str(record["time_zone"])
+    languages = record.get("signer_languages") or {}
+    story: list[Any] = [w.para(words.audit("heading_signers"), w.heading)]
+    for signer in record["signers"]:
+        method = words.method(signer["method"])
+        if "image" in signer:
+            image = signer["image"]
+            method += f", {image['width']}×{image['height']} px, SHA-256 {image['sha256']}"
+        location = signer["attested_location"]
+        identity = signer["identity_verification"]
+        consent = when(words, signer["esign_consent_at"], zone)
+        if signer["esign_disclosure_version"]:
+            consent = words.audit("esign_consent", when=consent, version=signer["esign_disclosure_version"])
+        seen = languages.get(signer["key"])
+        rows = [
+            (label("signature_place"), signer["key"]),
+            (label("relationship"), signer["relationship"]),
+            (label("method"), method),
+            (label("signed"), when(words, signer["signed_at"], zone)),
+            (label("language_seen"), words.language(str(seen)) if seen else ""),
+            (label("ip_address"), signer["ip_address"]),
+            (label("user_agent"), signer["user_agent"]),
+            (label("location"), f"{location['address']} ({location['state']})"),
+            (
+                label("identity"),
+                identity["method"] + (f"; {identity['detail']}" if identity["detail"] else ""),
+            ),
+            (label("esign_consent"), consent),
+            (label("intent"), f"“{signer['intent_statement']}”"),
+            (label("documents_signed"), ", ".join(signer["documents"])),
+        ]
+        heading = words.audit("signer_heading", role=words.role(signer["role"]), name=signer["full_name"])
+        story.append(KeepTogether([w.para(heading, w.subheading), w.rows(rows)]))
+    return story
+
+
+def _events_section(w: CertificateWriter, words: Words, record: Mapping[str, Any]) -> list[Any]:
+    zone = str(record["time_zone"])
+    rows = []
+    for event in record["events"]:
+        moment = _moment(event["at"])
+        rows.append(
+            [
+                event["at"].replace("T", " ").replace("Z", ""),
+                words.moment(moment, zone) if moment is not None else "",
+                event["actor"],
+                _action(words, event),
+                event.get("ip_address") or "",
+            ]
+        )
+    header = [words.label(key) for key in ("time_utc", "time_local", "actor", "action", "ip_address")]
+    return [w.para(words.audit("heading_events"), w.heading), w.grid(header, rows, _EVENT_COLUMNS)]
+
+
+def _seal_section(w: CertificateWriter, words: Words, record: Mapping[str, Any]) -> list[Any]:
+    seal = record.get("seal")
+    if seal:
+        text = words.audit("sealed", level=seal["level"], signer=seal["signer"])
+    else:
+        text = words.audit("not_sealed")
+    story: list[Any] = [w.para(words.audit("heading_seal"), w.heading), w.para(text), Spacer(1, 10)]
+    for warning in record.get("warnings") or []:
+        story.append(w.para(words.audit("warning", warning=warning), w.small))
+    story.append(w.para(f"{words.audit('verify')} {words.audit('not_legal_advice')}", w.small))
+    return story
+
+
+def audit_pages(record: Mapping[str, Any], fonts: FontSet, *, page_size: tuple[float, float]) -> bytes:
+    """Draw the audit certificate of ``record`` (an audit record without ``audit_pages``) in the
+    packet's language: the words of ``record["locale"]`` (an unknown locale gives English), dates
+    and local times from babel in that language."""
+    words = words_for(record.get("locale"))
+    w = CertificateWriter(
+        fonts, page_size=page_size, title=words.audit("pdf_title", packet_id=record["packet_id"])
+    )
+    intro = words.audit(
+        "intro",
+        audit_file=AUDIT_NAME,
+        reviewed_file=REVIEWED_NAME,
+        time_zone=words.time_zone(str(record["time_zone"])),
+    )
+    packet_line = words.audit(
+        "packet_line", packet_id=record["packet_id"], practice=record.get("practice_name") or ""
+    )
+    return w.build(
+        [
+            w.para(words.audit("title"), w.title),
+            w.para(packet_line, w.subheading),
+            w.para(intro),
+            *_packet_section(w, words, record),
+            *_documents_section(w, words, record),
+            *_signers_section(w, words, record),
+            *_events_section(w, words, record),
+            *_seal_section(w, words, record),
+        ]
+    )
