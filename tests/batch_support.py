@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import stat
@@ -117,3 +118,49 @@ def assert_complete_packet(folder: Path, *, archival: bool = False) -> dict[str,
         for pdf in sorted(folder.glob("*.pdf")):
             assert check_archival(pdf, part=3) == [], pdf  # qpdf --check included
     return manifest
+
+
+def write_fake_manifest(
+    folder: Path,
+    *,
+    client_id: str,
+    inputs: str,
+    files: dict[str, bytes],
+    warnings: tuple[str, ...] = (),
+) -> None:
+    """A manifest.json as a finished batch packet has it, for ``files`` (``<doc>.docx`` and
+    ``<doc>.pdf`` pairs and ``packet.pdf``, written by the caller): only the hashes count."""
+    from datetime import date
+
+    from consentkit.records import DocumentEntry, Manifest, PacketFile
+
+    def sha(name: str) -> str:
+        return hashlib.sha256(files[name]).hexdigest()
+
+    stems = sorted({Path(n).stem for n in files if n != "packet.pdf"})
+    documents = tuple(
+        DocumentEntry(
+            id=stem,
+            title=stem,
+            docx=f"{stem}.docx",
+            docx_sha256=sha(f"{stem}.docx"),
+            pdf=f"{stem}.pdf",
+            pdf_sha256=sha(f"{stem}.pdf"),
+            pages=1,
+            packet_pages=(n, n),
+        )
+        for n, stem in enumerate(stems, start=1)
+    )
+    manifest = Manifest(
+        packet_id="P",
+        document_date=date(2026, 11, 27),
+        locale="en-US",
+        client_id=client_id,
+        state="MS",
+        minor=False,
+        documents=documents,
+        warnings=warnings,
+        inputs_sha256=inputs,
+        packet=PacketFile(file="packet.pdf", sha256=sha("packet.pdf"), pages=len(documents)),
+    )
+    (folder / "manifest.json").write_bytes(manifest.to_json())

@@ -8,6 +8,7 @@ export.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,7 @@ def lifecycle_archives(
                 folder=folder,
                 path=result.path,
                 manifest=manifest_of(folder),
-                audit=result.audit,
+                audit=json.loads(result.audit.to_json()),
                 data=result.path.read_bytes(),
             )
         _CACHE["archives"] = archives

@@ -238,7 +238,7 @@ def sealed_examples(
                 folder=folder,
                 archive=result.path,
                 manifest=manifest_of(folder),
-                audit=result.audit,
+                audit=json.loads(result.audit.to_json()),
                 seconds=time.perf_counter() - started,
             )
         _CACHE["sealed"] = results

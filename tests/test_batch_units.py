@@ -25,6 +25,8 @@ from consentkit.batch._worker import Item
 from consentkit.models import Client, Practice
 from consentkit.rendering import load_template_set
 
+from .batch_support import write_fake_manifest
+
 SAFE = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$")
 
 
@@ -104,26 +106,14 @@ def test_inputs_hash_follows_client_practice_templates_and_date(
 def _fake_packet(folder: Path, inputs: str) -> None:
     """A packet folder shaped like a finished one (files are not real PDFs; only hashes count)."""
     folder.mkdir(parents=True)
-    documents = []
-    for name in ("a", "b"):
-        for suffix in ("docx", "pdf"):
-            (folder / f"{name}.{suffix}").write_bytes(f"{name} {suffix}".encode())
-        documents.append(
-            {
-                "docx": f"{name}.docx",
-                "docx_sha256": hashlib.sha256(f"{name} docx".encode()).hexdigest(),
-                "pdf": f"{name}.pdf",
-                "pdf_sha256": hashlib.sha256(f"{name} pdf".encode()).hexdigest(),
-            }
-        )
-    (folder / "packet.pdf").write_bytes(b"packet")
-    manifest = {
-        "client_id": folder.name,
-        INPUTS_KEY: inputs,
-        "documents": documents,
-        "packet": {"file": "packet.pdf", "sha256": hashlib.sha256(b"packet").hexdigest()},
+    files = {
+        f"{name}.{suffix}": f"{name} {suffix}".encode() for name in ("a", "b") for suffix in ("docx", "pdf")
     }
-    (folder / "manifest.json").write_text(json.dumps(manifest))
+    files["packet.pdf"] = b"packet"
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    write_fake_manifest(folder, client_id=folder.name, inputs=inputs, files=files)
+    assert json.loads((folder / "manifest.json").read_text())[INPUTS_KEY] == inputs
 
 
 def test_a_packet_counts_as_complete_only_with_every_file_intact(tmp_path: Path) -> None:

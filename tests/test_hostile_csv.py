@@ -7,7 +7,6 @@ These run no LibreOffice: the rows fail, or are skipped, before any conversion.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import subprocess
@@ -19,12 +18,11 @@ import pytest
 
 from consentkit import iter_clients_csv
 from consentkit.batch import REPORT_CSV, BatchResult, generate_packets, write_report_csv
-from consentkit.batch._resume import INPUTS_KEY
 from consentkit.errors import InputError
 from consentkit.loaders import ClientRow
 from consentkit.models import Practice
 
-from .batch_support import write_clients_csv
+from .batch_support import write_clients_csv, write_fake_manifest
 from .conftest import DOC_DATE, EXAMPLES
 
 ONE = ["emergency_plan"]
@@ -162,22 +160,13 @@ def test_a_resumed_run_keeps_the_skipped_rows_warnings(tmp_path: Path, practice:
     files = {"emergency_plan.docx": b"docx", "emergency_plan.pdf": b"pdf", "packet.pdf": b"packet"}
     for name, data in files.items():
         (folder / name).write_bytes(data)
-    sha = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
-    manifest = {
-        "client_id": rows[0].client.id if rows[0].client else "",
-        INPUTS_KEY: item.inputs_sha256,
-        "documents": [
-            {
-                "docx": "emergency_plan.docx",
-                "docx_sha256": sha["emergency_plan.docx"],
-                "pdf": "emergency_plan.pdf",
-                "pdf_sha256": sha["emergency_plan.pdf"],
-            }
-        ],
-        "packet": {"file": "packet.pdf", "sha256": sha["packet.pdf"]},
-        "warnings": ["the es-US translation has not been reviewed by a qualified translator"],
-    }
-    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    write_fake_manifest(
+        folder,
+        client_id=rows[0].client.id if rows[0].client else "",
+        inputs=item.inputs_sha256,
+        files=files,
+        warnings=("the es-US translation has not been reviewed by a qualified translator",),
+    )
     (result,) = generate_packets(practice, rows, out, workers=1, template_ids=ONE, on=DOC_DATE)
     assert result.status == "skipped"
     assert result.warnings == ("the es-US translation has not been reviewed by a qualified translator",)

@@ -453,7 +453,7 @@ def test_practice_override_is_applied_and_recorded(
         converter=converter,
         template_ids=["informed_consent"],
     )  # type: ignore[arg-type]
-    applied = {r["id"]: r for r in result.manifest["rules"]["applied"]}
+    applied = {r["id"]: r for r in result.manifest.rules["applied"]}
     assert applied["US-MS.record_retention"]["override"]["approved_by"] == "Dana Whitfield"
     assert "at least 10 years" in text_of(tmp_path / "p" / "packet.pdf")
     bad = attrs.evolve(override, value={"adult_years": "ten", "from": "termination"})

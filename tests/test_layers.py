@@ -16,8 +16,6 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = "consentkit"
 
@@ -96,7 +94,6 @@ def _is_submodule(name: str) -> bool:
     return (ROOT / PACKAGE / f"{name}.py").is_file() or (ROOT / PACKAGE / name / "__init__.py").is_file()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 in progress")
 def test_no_module_imports_a_private_name_of_another_package() -> None:
     found = []
     for module, path, is_package in _modules():

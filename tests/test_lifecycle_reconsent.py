@@ -48,7 +48,8 @@ def packet(
 
 @pytest.fixture(scope="module")
 def manifest(packet: Path) -> dict[str, Any]:
-    return load_manifest(packet)
+    """The manifest as plain data (tests change it); reconsent_check reads plain data too."""
+    return json.loads(load_manifest(packet).to_json())
 
 
 @pytest.fixture

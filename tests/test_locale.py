@@ -240,7 +240,7 @@ def test_rendered_documents_have_the_same_signature_places(
                 packet_id="PKT-X",
             )
             staged.discard()
-            places[set_locale] = [(d["id"], d["signature_places"]) for d in staged.manifest["documents"]]
+            places[set_locale] = [(d.id, d.signature_places) for d in staged.manifest.documents]
         assert places[locale] == places[SOURCE], name
 
 
@@ -422,7 +422,7 @@ def test_a_forced_language_overrides_the_preference() -> None:
 def _staged_manifest(practice: Practice, client: Client, out: Path, **kwargs: Any) -> dict[str, Any]:
     staged = stage_packet(practice, client, out, on=DOC_DATE, now=NOW, packet_id="PKT-X", **kwargs)
     staged.discard()
-    return staged.manifest
+    return json.loads(staged.manifest.to_json())  # type: ignore[no-any-return]
 
 
 def test_manifest_records_the_language_and_the_fallback(
@@ -677,16 +677,16 @@ def test_english_reference_copy_follows_the_spanish_documents(
         include_english=True,  # type: ignore[arg-type]
         template_ids=["fees_policy", "esign_consent"],
     )
-    documents = result.manifest["documents"]
-    assert [(d["id"], d["locale"], d["reference_only"]) for d in documents] == [
+    documents = result.manifest.documents
+    assert [(d.id, d.locale, d.reference_only) for d in documents] == [
         ("fees_policy", "es-US", False),
         ("esign_consent", "es-US", False),
         ("fees_policy.en-US", "en-US", True),
         ("esign_consent.en-US", "en-US", True),
     ]
-    assert all(d["signature_places"] == [] for d in documents if d["reference_only"])
-    assert all(d["signature_places"] for d in documents if not d["reference_only"])
-    assert {s["language"] for s in result.manifest["signers"]} == {"es-US"}
+    assert all(d.signature_places == () for d in documents if d.reference_only)
+    assert all(d.signature_places for d in documents if not d.reference_only)
+    assert {s.language for s in result.manifest.signers} == {"es-US"}
     text = text_of(result.out_dir / "packet.pdf")
     assert "Reference copy in English. It is not signed" in text
     assert "Fees, Cancellation and No-Show Policy" in text and "27 de noviembre de 2026" in text

@@ -21,6 +21,7 @@ may state law reads the rule data, not the code that chooses the wording.
 
 from __future__ import annotations
 
+import json
 import re
 import statistics
 import zipfile
@@ -274,7 +275,7 @@ def _variants(examples: dict[str, Client], state: str) -> dict[str, Client]:
 def _check_packet(
     state: str, locale: str, variant: str, staged: Any, law_patterns: list[tuple[str, re.Pattern[str]]]
 ) -> None:
-    manifest = staged.manifest
+    manifest = json.loads(staged.manifest.to_json())  # the manifest.json the packet writes
     where = f"{state} {locale} {variant}"
     documents = {d["id"]: d for d in manifest["documents"]}
     texts: dict[str, list[tuple[str, str, bool]]] = {}

@@ -71,7 +71,7 @@ def test_signatures_land_inside_their_table_cells(
         packet_id="PKT-C-1001",
         converter=converter,  # type: ignore[arg-type]
     )
-    assert rendered.manifest["documents"][0]["signature_places"] == ["client", "clinician"]
+    assert rendered.manifest.documents[0].signature_places == ("client", "clinician")
     data = example_signature_data("C-1001", rendered.out_dir)
     signatures = tmp_path / "signatures.json"
     signatures.write_text(json.dumps(data), encoding="utf-8")
@@ -89,13 +89,13 @@ def test_signatures_land_inside_their_table_cells(
         page, signed = reviewed.pages[0], archive.pages[0]
         cells = [cell for table in page.find_tables() for cell in table.cells]
         assert len(cells) == 4
-        recorded = {a["key"]: a for d in rendered.manifest["documents"] for a in d["signature_anchors"]}
+        recorded = {a.key: a for d in rendered.manifest.documents for a in d.signature_anchors or ()}
         for role, name in names.items():
             place = recorded[role]
             anchor = {
-                "x0": place["x"],
-                "top": page.height - place["y"] - 2,
-                "bottom": page.height - place["y"],
+                "x0": place.x,
+                "top": page.height - place.y - 2,
+                "bottom": page.height - place.y,
             }
             (cell,) = [c for c in cells if c[0] <= anchor["x0"] <= c[2] and c[1] <= anchor["top"] <= c[3]]
             caption = rf"Electronically signed by {re.escape(name)}, 2026-11-27 \d\d:\d\d UTC"

@@ -465,7 +465,7 @@ def test_a_timestamp_server_makes_the_seal_pades_b_t(
         timestamp_url=tsa_url,
         now=FINALIZED_AT,
     )
-    assert result.audit["seal"]["level"] == "PAdES B-T"
+    assert result.audit.seal is not None and result.audit.seal.level == "PAdES B-T"
     assert check_archival(result.path, part=3) == []
     report = verify_packet(result.path, trust=pki.ca_pem)
     assert report.intact, report.problems

@@ -6,6 +6,7 @@ removed, a Washington minor's packet) are in test_render_e2e.py and test_jurisdi
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from pathlib import Path
@@ -63,7 +64,7 @@ def render(
     )
     try:
         texts = {p.stem: "\n".join(t for _, t, _ in _paragraphs(p)) for p in staged.docx_paths}
-        return texts, staged.manifest, staged.warnings
+        return texts, json.loads(staged.manifest.to_json()), staged.warnings
     finally:
         staged.discard()
 

@@ -9,7 +9,6 @@ staging folder beside it and moved into place when complete, so it is never seen
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import shutil
 import tempfile
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import attrs
 import pikepdf
 
+from ._catalogue import match_locale
 from ._files import (
     DIR_MODE,
     owner_tag,
@@ -36,20 +36,32 @@ from .errors import InputError, OutputExistsError, PacketError
 from .models import Client, Practice
 from .pdf.markers import Marker, strip_markers
 from .pdf.merge import merge_documents
+from .records import (
+    ARCHIVE_NAME,
+    MANIFEST_NAME,
+    PACKET_NAME,
+    DocumentEntry,
+    Manifest,
+    PacketFile,
+    SignatureAnchor,
+    SignerEntry,
+    TemplateSetRecord,
+)
 from .rendering import (
     ANCHOR_PREFIX,
     RenderedDocument,
     RuleSlots,
     TemplateSet,
     build_context,
+    clause_texts,
+    compiled_renderer,
     load_template_set,
+    packet_facts,
     render_docx,
+    slots_from_rules,
+    uncovered_fields,
 )
-from .rendering._compiled import compiled_renderer
-from .rendering._glyphs import uncovered_fields
-from .rendering._slots import slots_from_rules
-from .rendering._templates import available_locales
-from .rules._resolve import ResolvedRules, resolve_rules
+from .rules import ResolvedRules, resolve_rules
 
 if TYPE_CHECKING:
     from .convert import Converter
@@ -66,12 +78,6 @@ __all__ = [
     "stage_packet",
 ]
 
-MANIFEST_NAME = "manifest.json"
-PACKET_NAME = "packet.pdf"
-MANIFEST_SCHEMA = "consentkit.manifest/1"
-#: A folder holding one of these was finalized; rendering never replaces it.
-ARCHIVE_NAME = "archive.pdf"
-
 
 class DocxRenderer(Protocol):
     """Fills one DOCX template (see :func:`consentkit.rendering.render_docx`)."""
@@ -86,22 +92,14 @@ class RenderResult:
     """What :func:`render_packet` wrote."""
 
     out_dir: Path
-    manifest: dict[str, Any]
+    manifest: Manifest
     warnings: tuple[str, ...]
+    #: SHA-256 of ``manifest.json`` as written.
+    manifest_sha256: str = ""
 
     @property
     def packet_pdf(self) -> Path:
         return self.out_dir / PACKET_NAME
-
-
-def _match_locale(wanted: str, available: Sequence[str]) -> str | None:
-    """The available locale for ``wanted``: itself, else another locale of the same language."""
-    wanted = wanted.replace("_", "-")
-    if wanted in available:
-        return wanted
-    language = wanted.split("-")[0].lower()
-    same_language = sorted(loc for loc in available if loc.split("-")[0].lower() == language)
-    return same_language[0] if same_language else None
 
 
 def choose_template_set(
@@ -120,15 +118,14 @@ def choose_template_set(
     Returns:
         The template set and the warnings to record in the manifest.
     """
-    available = available_locales()
     if force:
         if Path(force).is_dir():
             return load_template_set(force), []
-        return load_template_set(_match_locale(force, available) or force), []
-    matched = _match_locale(preferred, available)
+        return load_template_set(match_locale(force) or force), []
+    matched = match_locale(preferred)
     if matched:
         return load_template_set(matched), []
-    used = _match_locale(fallback, available) or "en-US"
+    used = match_locale(fallback) or "en-US"
     warning = f"no template set for preferred language {preferred!r}; used {used}"
     return load_template_set(used), [warning]
 
@@ -156,7 +153,8 @@ class StagedPacket:
     out_dir: Path
     staging: Path
     docx_paths: tuple[Path, ...]
-    manifest: dict[str, Any]
+    #: The manifest so far: its documents lack their PDFs, and ``packet`` is ``None``.
+    manifest: Manifest
     warnings: tuple[str, ...]
 
     def discard(self) -> None:
@@ -170,6 +168,7 @@ def stage_packet(
     out_dir: str | Path,
     *,
     template_set: TemplateSet | None = None,
+    template_warnings: Sequence[str] = (),
     language: str | None = None,
     on: date | None = None,
     now: datetime | None = None,
@@ -183,7 +182,9 @@ def stage_packet(
     """Render a client's DOCX documents into a staging folder beside ``out_dir``.
 
     Arguments as for :func:`render_packet`; ``renderer`` replaces :func:`render_docx` (batch
-    generation passes a compile-once renderer with the same output).
+    generation passes a compile-once renderer with the same output); ``template_warnings`` are
+    the warnings of the choice of ``template_set`` (:func:`choose_template_set`), when the caller
+    chose it.
 
     Raises:
         InputError, TemplateError, OutputExistsError, PacketError, JurisdictionError, RulesError:
@@ -194,7 +195,7 @@ def stage_packet(
     on = on or now.date()
     packet_id = packet_id or str(uuid.uuid4())
     render = renderer or render_docx
-    warnings: list[str] = []
+    warnings: list[str] = list(template_warnings)
     if template_set is None:
         template_set, chosen = choose_template_set(
             client.preferred_language, force=language, fallback=practice.default_language
@@ -228,8 +229,10 @@ def stage_packet(
         warnings.extend(resolved.warnings)
         rules = slots_from_rules(resolved, template_set, warnings=warnings)
         rules_record = resolved.to_record()
+    slots = rules or RuleSlots.defaults(client.session_address.state, template_set)
+    facts = packet_facts(practice, client, slots, on)
     context = build_context(
-        practice, client, templates=template_set, on=on, packet_id=packet_id, rules=rules, warnings=warnings
+        practice, client, templates=template_set, on=on, packet_id=packet_id, rules=slots, warnings=warnings
     )
     absent = client.local_resources.missing()
     if absent:
@@ -238,9 +241,7 @@ def stage_packet(
             "the emergency plan has no local emergency resources for the session address "
             f"({fields}): a clinician's 911 call reaches the clinician's own dispatch centre"
         )
-    clauses = context["rules"]
-    packet_title = context["_packet"]["title"]
-    signer_keys = {s["key"] for s in context["signers"]}
+    signer_keys = {s.key for s in facts.signers}
     out_dir.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
     # What an earlier, killed render of this folder left (client documents included) goes first.
     remove_dead_leftovers(out_dir.parent, (f".{out_dir.name}.staging-", f".{out_dir.name}.old-"))
@@ -267,7 +268,7 @@ def stage_packet(
         chosen_ids = {t.id for t in templates}
         batches.append((english, [t for t in english.templates if t.id in chosen_ids], english_context, True))
     try:
-        documents: list[dict[str, Any]] = []
+        documents: list[DocumentEntry] = []
         docx_paths: list[Path] = []
         for doc_set, doc_templates, doc_base, reference in batches:
             for info in doc_templates:
@@ -286,48 +287,47 @@ def stage_packet(
                 write_private(docx_path, rendered.docx)
                 docx_paths.append(docx_path)
                 documents.append(
-                    {
-                        "id": doc_id,
-                        "title": info.title,
-                        "locale": doc_set.locale,
-                        "reference_only": reference,
-                        "template_file": info.path.name,
-                        "template_sha256": info.sha256,
-                        "docx": docx_path.name,
-                        "docx_sha256": hashlib.sha256(rendered.docx).hexdigest(),
-                        "signature_places": list(rendered.signature_places),
-                    }
+                    DocumentEntry(
+                        id=doc_id,
+                        title=info.title,
+                        locale=doc_set.locale,
+                        reference_only=reference,
+                        template_file=info.path.name,
+                        template_sha256=info.sha256,
+                        docx=docx_path.name,
+                        docx_sha256=hashlib.sha256(rendered.docx).hexdigest(),
+                        signature_places=tuple(rendered.signature_places),
+                    )
                 )
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    manifest: dict[str, Any] = {
-        "schema": MANIFEST_SCHEMA,
-        "packet_id": packet_id,
-        "generated_at": now.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-        "document_date": on.isoformat(),
-        "consentkit_version": __version__,
-        "locale": template_set.locale,
-        "template_set": {
-            "locale": template_set.locale,
-            "translation_reviewed_by": template_set.translation_reviewed_by,
-            "translation_reviewed_on": template_set.translation_reviewed_on,
-        },
-        "title": packet_title,
-        "practice_name": practice.name,
-        "time_zone": practice.time_zone,
-        "client_id": client.id,
-        "clinician_id": context["clinician"]["id"],
-        "state": client.session_address.state,
-        "minor": context["client"]["is_minor"],
-        "signers": [
-            {"key": s["key"], "role": s["role"], "language": template_set.locale} for s in context["signers"]
-        ],
-        "rules": rules_record,
-        "clauses": clauses,
-        "documents": documents,
-        "warnings": list(dict.fromkeys(warnings)),
-    }
+    manifest = Manifest(
+        packet_id=packet_id,
+        generated_at=now,
+        document_date=on,
+        consentkit_version=__version__,
+        locale=template_set.locale,
+        template_set=TemplateSetRecord(
+            locale=template_set.locale,
+            translation_reviewed_by=template_set.translation_reviewed_by,
+            translation_reviewed_on=template_set.translation_reviewed_on,
+        ),
+        title=template_set.phrase("packet", "title", packet_id=packet_id),
+        practice_name=practice.name,
+        time_zone=practice.time_zone,
+        client_id=client.id,
+        clinician_id=facts.clinician.id,
+        state=client.session_address.state,
+        minor=facts.minor,
+        signers=tuple(
+            SignerEntry(key=s.key, role=s.role, language=template_set.locale) for s in facts.signers
+        ),
+        rules=rules_record,
+        clauses=clause_texts(slots, template_set, minor=facts.minor),
+        documents=tuple(documents),
+        warnings=tuple(dict.fromkeys(warnings)),
+    )
     return StagedPacket(
         out_dir=out_dir,
         staging=staging,
@@ -348,39 +348,42 @@ def finish_packet(staged: StagedPacket, pdf_paths: Sequence[Path]) -> RenderResu
         OutputExistsError: the target became unreplaceable meanwhile.
     """
     try:
-        manifest = dict(staged.manifest)
-        documents = [dict(d) for d in manifest["documents"]]
-        places = [_take_anchors(pdf, document) for document, pdf in zip(documents, pdf_paths, strict=True)]
+        manifest = staged.manifest
+        places = [
+            _take_anchors(pdf, document) for document, pdf in zip(manifest.documents, pdf_paths, strict=True)
+        ]
         packet_bytes, counts = merge_documents(
-            pdf_paths,
-            title=str(manifest.get("title") or manifest["packet_id"]),
-            subject=str(manifest["practice_name"]),
+            pdf_paths, title=manifest.title or manifest.packet_id, subject=manifest.practice_name
         )
+        documents = []
         first_page = 1
-        for document, pdf, pages, markers in zip(documents, pdf_paths, counts, places, strict=True):
-            document.update(
-                {
-                    "pdf": pdf.name,
-                    "pdf_sha256": sha256_file(pdf),
-                    "pages": pages,
-                    "packet_pages": [first_page, first_page + pages - 1],
-                    "signature_anchors": [
-                        {"key": m.text[len(ANCHOR_PREFIX) :], "page": first_page + m.page, "x": m.x, "y": m.y}
-                        for m in markers
-                    ],
-                }
+        for document, pdf, pages, markers in zip(manifest.documents, pdf_paths, counts, places, strict=True):
+            anchors = tuple(
+                SignatureAnchor(key=m.text[len(ANCHOR_PREFIX) :], page=first_page + m.page, x=m.x, y=m.y)
+                for m in markers
+            )
+            documents.append(
+                attrs.evolve(
+                    document,
+                    pdf=pdf.name,
+                    pdf_sha256=sha256_file(pdf),
+                    pages=pages,
+                    packet_pages=(first_page, first_page + pages - 1),
+                    signature_anchors=anchors,
+                )
             )
             first_page += pages
         packet_path = staged.staging / PACKET_NAME
         write_private(packet_path, packet_bytes)
-        manifest["documents"] = documents
-        manifest["packet"] = {
-            "file": PACKET_NAME,
-            "sha256": hashlib.sha256(packet_bytes).hexdigest(),
-            "pages": first_page - 1,
-        }
-        text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
-        write_private(staged.staging / MANIFEST_NAME, text.encode("utf-8"))
+        manifest = attrs.evolve(
+            manifest,
+            documents=tuple(documents),
+            packet=PacketFile(
+                file=PACKET_NAME, sha256=hashlib.sha256(packet_bytes).hexdigest(), pages=first_page - 1
+            ),
+        )
+        data = manifest.to_json()
+        write_private(staged.staging / MANIFEST_NAME, data)
         sync_folder(staged.staging)
         _check_target(staged.out_dir)
         replace_dir(staged.staging, staged.out_dir)
@@ -390,7 +393,12 @@ def finish_packet(staged: StagedPacket, pdf_paths: Sequence[Path]) -> RenderResu
         remove_dead_leftovers(staged.out_dir.parent, (f".{name}.staging-", f".{name}.old-"))
     finally:
         staged.discard()
-    return RenderResult(out_dir=staged.out_dir, manifest=manifest, warnings=staged.warnings)
+    return RenderResult(
+        out_dir=staged.out_dir,
+        manifest=manifest,
+        warnings=staged.warnings,
+        manifest_sha256=hashlib.sha256(data).hexdigest(),
+    )
 
 
 #: The client-file field behind each missing local resource.
@@ -403,7 +411,7 @@ _RESOURCE_FIELD = {
 _ANCHOR = re.compile(re.escape(ANCHOR_PREFIX) + r"(?:client|clinician|co_client-\d+|guardian-\d+)")
 
 
-def _take_anchors(pdf: Path, document: Mapping[str, Any]) -> list[Marker]:
+def _take_anchors(pdf: Path, document: DocumentEntry) -> list[Marker]:
     """Read where each signature place of a converted document is, and remove the anchor text.
 
     The anchors are invisible text in the DOCX so that LibreOffice places them exactly; no PDF a
@@ -420,10 +428,10 @@ def _take_anchors(pdf: Path, document: Mapping[str, Any]) -> list[Marker]:
     except (pikepdf.PdfError, OSError, ValueError) as exc:
         raise PacketError(f"{pdf.name}: not a readable PDF ({exc})") from exc
     found = [m.text[len(ANCHOR_PREFIX) :] for m in markers]
-    for key in document["signature_places"]:
+    for key in document.signature_places:
         if found.count(key) != 1:
             how = "is missing from" if key not in found else "appears more than once in"
-            raise PacketError(f"{document['id']}: the signature place for {key} {how} the converted PDF")
+            raise PacketError(f"{document.id}: the signature place for {key} {how} the converted PDF")
     return markers
 
 

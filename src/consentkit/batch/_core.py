@@ -70,6 +70,8 @@ class _Planner:
         self.practice_form = plain_form(practice)  # hashed with every client: computed once
         self.out_dir = out_dir
         self.language = language
+        #: ``language`` names a custom template set's folder (else a stock locale or nothing).
+        self.custom_set = language is not None and Path(language).is_dir()
         self.template_ids = tuple(template_ids) if template_ids is not None else None
         self.include_english = include_english
         self.force = force
@@ -128,7 +130,7 @@ class _Planner:
             return failed(f"duplicate client id (first in row {self.seen[client.id]})")
         self.seen[client.id] = row
         try:
-            template_set, _warnings = choose_template_set(
+            template_set, choice_warnings = choose_template_set(
                 client.preferred_language, force=self.language, fallback=self.practice.default_language
             )
             sets = [template_set]
@@ -175,6 +177,8 @@ class _Planner:
             inputs_sha256=digest,
             template_hashes=hashes,
             documents=len(templates) * len(sets),
+            template_set=str(self.language) if self.custom_set else template_set.locale,
+            template_warnings=tuple(choice_warnings),
         )
 
 

@@ -11,25 +11,22 @@ removed at the start of the next run.
 from __future__ import annotations
 
 import contextlib
-import enum
-import functools
 import hashlib
 import json
 import os
 import shutil
-from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import attrs
+import cattrs
 
 from .._files import sha256_file
 from .._version import __version__
 from ..models import Client, Practice
-from ..packet import MANIFEST_NAME, PACKET_NAME
+from ..records import MANIFEST_NAME, PACKET_NAME, Manifest, RecordError
 from ..rendering import TemplateSet
-from ..rules._load import packaged_sources
+from ..rules import data_sha256
 
 __all__ = [
     "INPUTS_KEY",
@@ -37,6 +34,7 @@ __all__ = [
     "clean_stale",
     "inputs_sha256",
     "manifest_client_id",
+    "packet_files",
     "plain_form",
     "rules_data_sha256",
     "template_file_hashes",
@@ -51,26 +49,14 @@ INPUTS_KEY = "inputs_sha256"
 _STALE = (".*.staging-*", ".*.old-*", ".consentkit-chunk-*", ".*.tmp")
 
 
+#: Models as plain data: every attrs field by name, enums by value, tuples as lists; dates,
+#: amounts and other leaf values stay as they are and are written by ``json.dumps(default=str)``.
+_plain = cattrs.Converter(unstruct_collection_overrides={tuple: list})
+
+
 def plain_form(value: Any) -> Any:
     """Models as JSON-able data with a stable form (what :func:`inputs_sha256` hashes)."""
-    return _plain(value)
-
-
-def _plain(value: Any) -> Any:
-    """Models as JSON-able data with a stable form."""
-    if attrs.has(type(value)):
-        return {f.name: _plain(getattr(value, f.name)) for f in attrs.fields(type(value))}
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, set | frozenset):
-        return sorted(_plain(v) for v in value)
-    if isinstance(value, enum.Enum):
-        return _plain(value.value)
-    if isinstance(value, date | Decimal | Path):
-        return str(value)
-    return value
+    return _plain.unstructure(value)
 
 
 def _template_files(template_set: TemplateSet) -> dict[str, str]:
@@ -79,7 +65,8 @@ def _template_files(template_set: TemplateSet) -> dict[str, str]:
         for name in ("templates.toml", "clauses.toml")
         if (template_set.root / name).is_file()
     }
-    files.update({info.path.name: sha256_file(info.path) for info in template_set.templates})
+    # The templates were read and hashed when the set was loaded.
+    files.update({info.path.name: info.sha256 for info in template_set.templates})
     return files
 
 
@@ -104,33 +91,21 @@ def inputs_sha256(
     """
     data = {
         "consentkit": __version__,
-        "practice": practice_form if practice_form is not None else _plain(practice),
-        "client": _plain(client),
+        "practice": practice_form if practice_form is not None else plain_form(practice),
+        "client": plain_form(client),
         "template_set": {
             "locale": template_set.locale,
             "files": template_hashes if template_hashes is not None else _template_files(template_set),
         },
-        "options": _plain(options),
+        "options": plain_form(options),
     }
     text = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-@functools.cache
-def _rules_data_sha256() -> str:
-    digest = hashlib.sha256()
-    for code, _name, content in packaged_sources():
-        digest.update(f"{code}\0{len(content) if content is not None else -1}\0".encode())
-        digest.update(content or b"")
-    return digest.hexdigest()
-
-
 def rules_data_sha256() -> str:
-    """The SHA-256 of the bundled state rule data (every jurisdiction's file).
-
-    Computed once per process: the data ships with the package.
-    """
-    return _rules_data_sha256()
+    """The SHA-256 of the bundled state rule data (every jurisdiction's file)."""
+    return data_sha256()
 
 
 def template_file_hashes(template_set: TemplateSet) -> dict[str, str]:
@@ -138,12 +113,11 @@ def template_file_hashes(template_set: TemplateSet) -> dict[str, str]:
     return _template_files(template_set)
 
 
-def _read_manifest(folder: Path) -> dict[str, Any] | None:
+def _read_manifest(folder: Path) -> Manifest | None:
     try:
-        data = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return Manifest.from_json((folder / MANIFEST_NAME).read_bytes())
+    except (OSError, RecordError):
         return None
-    return data if isinstance(data, dict) else None
 
 
 def manifest_client_id(folder: Path) -> str | None:
@@ -151,8 +125,23 @@ def manifest_client_id(folder: Path) -> str | None:
     if folder.is_symlink() or not folder.is_dir():
         return None
     manifest = _read_manifest(folder)
-    client_id = manifest.get("client_id") if manifest else None
-    return client_id if isinstance(client_id, str) else None
+    return manifest.client_id if manifest is not None else None
+
+
+def packet_files(manifest: Manifest) -> dict[str, str]:
+    """The files a complete packet's manifest lists (DOCX and PDF of every document, the packet
+    PDF), by name, with their SHA-256; empty when the manifest does not describe a complete
+    packet."""
+    files: dict[str, str] = {}
+    for document in manifest.documents:
+        if document.pdf is None or document.pdf_sha256 is None:
+            return {}
+        files[document.docx] = document.docx_sha256
+        files[document.pdf] = document.pdf_sha256
+    if manifest.packet is None:
+        return {}
+    files[manifest.packet.file] = manifest.packet.sha256
+    return files
 
 
 @attrs.frozen
@@ -175,27 +164,19 @@ def verified_outputs(folder: Path, expected_inputs: str) -> VerifiedPacket | Non
     if folder.is_symlink() or not folder.is_dir():
         return None
     manifest = _read_manifest(folder)
-    if manifest is None or manifest.get(INPUTS_KEY) != expected_inputs:
+    if manifest is None or manifest.inputs_sha256 != expected_inputs:
         return None
-    try:
-        listed: list[tuple[str, str]] = []
-        for document in manifest["documents"]:
-            listed.append((document["docx"], document["docx_sha256"]))
-            listed.append((document["pdf"], document["pdf_sha256"]))
-        listed.append((manifest["packet"]["file"], manifest["packet"]["sha256"]))
-        warnings = tuple(str(w) for w in manifest.get("warnings") or ())
-    except (KeyError, TypeError):
+    listed = packet_files(manifest)
+    if PACKET_NAME not in listed:
         return None
     hashes: dict[str, str] = {}
-    for name, expected in listed:
-        path = folder / str(name)
-        if Path(str(name)).name != name or not path.is_file() or sha256_file(path) != expected:
+    for name, expected in listed.items():
+        path = folder / name
+        if Path(name).name != name or not path.is_file() or sha256_file(path) != expected:
             return None
         hashes[f"{folder.name}/{name}"] = expected
-    if PACKET_NAME not in {name for name, _ in listed}:
-        return None
     hashes[f"{folder.name}/{MANIFEST_NAME}"] = sha256_file(folder / MANIFEST_NAME)
-    return VerifiedPacket(hashes=hashes, warnings=warnings)
+    return VerifiedPacket(hashes=hashes, warnings=manifest.warnings)
 
 
 def clean_stale(out_dir: Path) -> int:

@@ -24,14 +24,14 @@ from typing import Protocol
 
 import attrs
 
-from .._files import sha256_file
 from ..convert import Converter, LibreOfficeConverter
 from ..errors import ConversionCrash, ConversionError, ConversionTimeout, TemplateError
 from ..models import Client, Practice
-from ..packet import MANIFEST_NAME, StagedPacket, finish_packet, stage_packet
-from ..rendering._compiled import compiled_renderer
+from ..packet import StagedPacket, finish_packet, stage_packet
+from ..records import MANIFEST_NAME
+from ..rendering import compiled_renderer, load_template_set
 from ._results import BatchResult, row_error
-from ._resume import INPUTS_KEY
+from ._resume import packet_files
 
 __all__ = [
     "ConverterPool",
@@ -84,6 +84,10 @@ class Item:
     #: The SHA-256 of each template file the packet may be made from (``locale/file name`` -> hash).
     template_hashes: dict[str, str] = attrs.field(eq=False)
     documents: int
+    #: The template set chosen for the client (a stock locale, or the custom set's folder).
+    template_set: str = "en-US"
+    #: The warnings of that choice (no set for the client's language), for the manifest.
+    template_warnings: tuple[str, ...] = ()
 
 
 # --- converters ---------------------------------------------------------------------------------
@@ -248,22 +252,23 @@ def _stage(practice: Practice, item: Item, settings: Settings) -> StagedPacket:
         practice,
         item.client,
         settings.out_dir / item.folder,
-        language=settings.language,
+        # The template set the batch chose for this client when it planned the batch.
+        template_set=load_template_set(item.template_set),
+        template_warnings=item.template_warnings,
         on=settings.on,
         template_ids=settings.template_ids,
         include_english=settings.include_english,
         renderer=compiled_renderer,
     )
-    for document in staged.manifest["documents"]:
-        key = f"{document['locale']}/{document['template_file']}"
-        if item.template_hashes.get(key) != document["template_sha256"]:
+    for document in staged.manifest.documents:
+        key = f"{document.locale}/{document.template_file}"
+        if item.template_hashes.get(key) != document.template_sha256:
             staged.discard()
             raise TemplateError(
                 "differs on this worker from the one the batch was planned with",
-                template=document["template_file"],
+                template=str(document.template_file),
             )
-    manifest = {**staged.manifest, INPUTS_KEY: item.inputs_sha256}
-    return attrs.evolve(staged, manifest=manifest)
+    return attrs.evolve(staged, manifest=attrs.evolve(staged.manifest, inputs_sha256=item.inputs_sha256))
 
 
 def run_chunk(practice: Practice, items: Sequence[Item], settings: Settings) -> list[BatchResult]:
@@ -402,13 +407,8 @@ def _finish(packet: _Packet, out_dir: Path) -> BatchResult:
         packet.staged.discard()
         seconds = packet.seconds + packet.libreoffice_seconds + time.perf_counter() - started
         return _failed(item, exc, seconds, out_dir)
-    manifest = result.manifest
-    hashes: dict[str, str] = {}
-    for document in manifest["documents"]:
-        hashes[f"{item.folder}/{document['docx']}"] = document["docx_sha256"]
-        hashes[f"{item.folder}/{document['pdf']}"] = document["pdf_sha256"]
-    hashes[f"{item.folder}/{manifest['packet']['file']}"] = manifest["packet"]["sha256"]
-    hashes[f"{item.folder}/{MANIFEST_NAME}"] = sha256_file(result.out_dir / MANIFEST_NAME)
+    hashes = {f"{item.folder}/{name}": sha for name, sha in packet_files(result.manifest).items()}
+    hashes[f"{item.folder}/{MANIFEST_NAME}"] = result.manifest_sha256
     seconds = packet.seconds + packet.libreoffice_seconds + time.perf_counter() - started
     return BatchResult(
         row=item.row,

@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     )
     for warning in result.warnings:
         print(f"warning: {printable(warning)}")
-    documents = result.manifest["documents"]
-    print(f"wrote {result.out_dir}: {len(documents)} documents, {result.manifest['packet']['pages']} pages")
+    documents, packet = result.manifest.documents, result.manifest.packet
+    pages = packet.pages if packet is not None else 0
+    print(f"wrote {result.out_dir}: {len(documents)} documents, {pages} pages")
     return 0

@@ -31,9 +31,19 @@ from fhir.resources.R4B.consent import Consent
 
 from ..errors import InputError, PacketError, RulesError
 from ..pdf.embed import AssociatedFile, read_associated_files
+from ..records import (
+    AUDIT_NAME,
+    AUDIT_SCHEMA,
+    REVIEWED_NAME,
+    AuditDocument,
+    AuditRecord,
+    Manifest,
+    RecordError,
+    RulesRecord,
+    utc_text,
+)
 from ..rules import FEDERAL, load_jurisdiction
-from ..signing._audit import AUDIT_NAME, AUDIT_SCHEMA, REVIEWED_NAME, utc_text
-from ..signing._revocation import ORIGINAL_NAME, REVOCATION_NAME, REVOCATION_SCHEMA
+from ..signing import ORIGINAL_NAME, REVOCATION_NAME, REVOCATION_SCHEMA
 
 __all__ = [
     "CLIENT_SYSTEM",
@@ -119,9 +129,8 @@ _CONSENT_STATUSES = ("draft", "proposed", "active", "rejected", "inactive", "ent
 # --- building -----------------------------------------------------------------------------------
 
 
-def _require(record: Mapping[str, Any], key: str) -> Any:
-    value = record.get(key)
-    if value in (None, "", []):
+def _require(value: str | None, key: str) -> str:
+    if not value:
         raise PacketError(f"{AUDIT_NAME} has no {key}; the FHIR Consent cannot be built")
     return value
 
@@ -151,14 +160,13 @@ def _policies(rules: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     """One ``policy`` per citation of an applied state or federal rule, secondary sources left out."""
     policies: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()
-    applied = rules.get("applied") if rules else None
-    for rule in applied if isinstance(applied, list) else []:
-        try:
-            rule_id, jurisdiction = str(rule["id"]), str(rule["jurisdiction"])
-            citations = [str(c) for c in rule["citations"]]
-        except (KeyError, TypeError) as exc:
-            raise PacketError(f"the state rules record (rules.applied) is malformed ({exc})") from exc
-        for cite in citations:
+    try:
+        record = RulesRecord.from_json(rules) if rules else None
+    except RecordError as exc:
+        raise PacketError(f"the state rules record is malformed ({exc})") from exc
+    for rule in record.applied if record is not None else ():
+        rule_id, jurisdiction = rule.id, rule.jurisdiction
+        for cite in rule.citations:
             url, source_type = _citation_source(jurisdiction, rule_id, cite)
             if source_type == "secondary" or (jurisdiction, cite) in seen:
                 continue
@@ -201,72 +209,71 @@ def _narrative(consent: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _consent(
-    audit: Mapping[str, Any],
-    document: Mapping[str, Any],
+    audit: AuditRecord,
+    document: AuditDocument,
     *,
     attachment: Mapping[str, Any],
     policies: Sequence[Mapping[str, Any]],
 ) -> dict[str, Any]:
-    packet_id = str(audit["packet_id"])
-    practice = audit.get("practice_name")
+    packet_id = audit.packet_id
+    practice = audit.practice_name
     assigner = {"assigner": {"display": practice}} if practice else {}
-    signers = {str(s["key"]): s for s in audit["signers"]}
-    client = next((s for s in audit["signers"] if s.get("role") == "client"), None)
+    client = next((s for s in audit.signers if s.role == "client"), None)
     patient: dict[str, Any] = {
         "type": "Patient",
-        "identifier": {"system": CLIENT_SYSTEM, "value": str(_require(audit, "client_id")), **assigner},
+        "identifier": {"system": CLIENT_SYSTEM, "value": _require(audit.client_id, "client_id"), **assigner},
     }
     if client is not None:
-        patient["display"] = client["full_name"]
+        patient["display"] = client.full_name
 
     contained: list[dict[str, Any]] = []
     performers: list[dict[str, Any]] = []
     verifications: list[dict[str, Any]] = []
     times: list[datetime] = []
-    for key in document["signature_places"]:
-        signer = signers.get(str(key))
+    for key in document.signature_places:
+        signer = audit.signer(key)
         if signer is None:
-            raise PacketError(f"{AUDIT_NAME}: document {document['id']} names signer {key}, who did not sign")
-        role = str(signer["role"])
-        times.append(datetime.fromisoformat(str(signer["signed_at"])))
+            raise PacketError(f"{AUDIT_NAME}: document {document.id} names signer {key}, who did not sign")
+        role = signer.role
+        times.append(signer.signed_at)
         if role == "client":
             reference = dict(patient)
         elif role == "clinician":
             practitioner: dict[str, Any] = {
                 "resourceType": "Practitioner",
                 "id": "clinician",
-                "name": [{"text": signer["full_name"]}],
+                "name": [{"text": signer.full_name}],
             }
-            if audit.get("clinician_id"):
+            if audit.clinician_id:
                 practitioner["identifier"] = [
-                    {"system": CLINICIAN_SYSTEM, "value": str(audit["clinician_id"]), **assigner}
+                    {"system": CLINICIAN_SYSTEM, "value": audit.clinician_id, **assigner}
                 ]
             contained.append(practitioner)
-            reference = {"reference": "#clinician", "display": signer["full_name"]}
+            reference = {"reference": "#clinician", "display": signer.full_name}
         elif role in _RELATED_ROLES:
-            local = str(key).replace("_", "-")
+            local = key.replace("_", "-")
             person: dict[str, Any] = {
                 "resourceType": "RelatedPerson",
                 "id": local,
                 "patient": patient,
-                "name": [{"text": signer["full_name"]}],
+                "name": [{"text": signer.full_name}],
             }
-            relationship = _relationships(role, signer.get("relationship"))
+            relationship = _relationships(role, signer.relationship)
             if relationship:
                 person["relationship"] = relationship
             contained.append(person)
-            reference = {"reference": f"#{local}", "display": signer["full_name"]}
+            reference = {"reference": f"#{local}", "display": signer.full_name}
         else:
             raise PacketError(f"{AUDIT_NAME}: signer {key} has an unknown role {role!r}")
         performers.append(reference)
         if role != "clinician":
             verifications.append(
-                {"verified": True, "verifiedWith": reference, "verificationDate": signer["signed_at"]}
+                {"verified": True, "verifiedWith": reference, "verificationDate": utc_text(signer.signed_at)}
             )
 
-    template_id = str(document["id"])
+    template_id = document.id
     scope = _TEMPLATE_SCOPE.get(template_id, "treatment")
-    title = str(document["title"])
+    title = document.title
     consent: dict[str, Any] = {
         "resourceType": "Consent",
         "id": _resource_id(packet_id, template_id),
@@ -284,10 +291,10 @@ def _consent(
         "sourceAttachment": dict(attachment),
         "verification": verifications,
     }
-    if document.get("pdf_sha256"):
+    if document.pdf_sha256:
         consent["sourceAttachment"]["extension"] = [
             *attachment["extension"],
-            {"url": EXT_DOCUMENT_SHA256, "valueString": str(document["pdf_sha256"])},
+            {"url": EXT_DOCUMENT_SHA256, "valueString": document.pdf_sha256},
         ]
     if practice:
         contained.append({"resourceType": "Organization", "id": "practice", "name": practice})
@@ -303,7 +310,7 @@ def _consent(
 
 
 def consent_bundle(
-    audit: Mapping[str, Any],
+    audit: AuditRecord | Mapping[str, Any],
     reviewed_packet: bytes,
     *,
     rules: Mapping[str, Any] | None = None,
@@ -312,7 +319,8 @@ def consent_bundle(
     """The Consents of a finalized packet (status ``active``), validated.
 
     Args:
-        audit: the archive's audit record (``audit.json``, schema ``consentkit.audit/1``).
+        audit: the archive's audit record (``audit.json``, schema ``consentkit.audit/1``; read
+            with :meth:`~consentkit.records.AuditRecord.from_json` when given as plain data).
         reviewed_packet: the packet's reviewed PDF (``reviewed-packet.pdf``); its SHA-256 must be
             the one ``audit`` records. ``sourceAttachment`` describes it (see the module docs).
         rules: the resolved state rules (the manifest's ``rules``); default: the audit record's
@@ -327,11 +335,14 @@ def consent_bundle(
         PacketError: the record is incomplete, does not match the reviewed packet, or yields an
             invalid resource.
     """
-    if audit.get("schema") != AUDIT_SCHEMA:
-        raise PacketError(f"not a {AUDIT_SCHEMA} record")
-    packet_id = str(_require(audit, "packet_id"))
+    if not isinstance(audit, AuditRecord):
+        try:
+            audit = AuditRecord.from_json(audit)
+        except RecordError as exc:
+            raise PacketError(f"{AUDIT_NAME} is incomplete or malformed ({exc})") from exc
+    packet_id = _require(audit.packet_id, "packet_id")
     sha256 = hashlib.sha256(reviewed_packet).hexdigest()
-    if sha256 != audit.get("review_pdf", {}).get("sha256"):
+    if sha256 != audit.review_pdf.sha256:
         raise PacketError(f"the reviewed packet does not match the SHA-256 in {AUDIT_NAME}")
     attachment: dict[str, Any] = {
         "extension": [{"url": EXT_SHA256, "valueString": sha256}],
@@ -342,24 +353,18 @@ def consent_bundle(
         "hash": base64.b64encode(hashlib.sha1(reviewed_packet, usedforsecurity=False).digest()).decode(),
         "title": title or f"Signed consent packet {packet_id}",
     }
-    if audit.get("locale"):
-        attachment["language"] = str(audit["locale"])
-    if rules is None and isinstance(audit.get("rules"), Mapping):
-        rules = audit["rules"]
-    policies = _policies(rules)
-    try:
-        documents = [d for d in audit["documents"] if d["signature_places"] and not d.get("reference_only")]
-        consents = [_consent(audit, d, attachment=attachment, policies=policies) for d in documents]
-        finalized = datetime.fromisoformat(str(audit["finalized_at"]))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise PacketError(f"{AUDIT_NAME} is incomplete or malformed ({exc})") from exc
+    if audit.locale:
+        attachment["language"] = audit.locale
+    policies = _policies(rules if rules is not None else audit.rules)
+    documents = [d for d in audit.documents if d.signature_places and not d.reference_only]
+    consents = [_consent(audit, d, attachment=attachment, policies=policies) for d in documents]
     if not consents:
         raise PacketError(f"{AUDIT_NAME} records no signed document")
     return _validated(
         {
             "resourceType": "Bundle",
             "type": "collection",
-            "timestamp": utc_text(finalized),
+            "timestamp": utc_text(audit.finalized_at),
             "entry": [{"fullUrl": f"urn:uuid:{c['id']}", "resource": c} for c in consents],
         }
     )
@@ -451,16 +456,13 @@ def parse_bundle(data: bytes) -> Bundle:
 # --- archives ---------------------------------------------------------------------------------------
 
 
-def fhir_associated_files(
-    record: Mapping[str, Any], manifest: Mapping[str, Any], review: bytes
-) -> list[AssociatedFile]:
+def fhir_associated_files(record: AuditRecord, manifest: Manifest, review: bytes) -> list[AssociatedFile]:
     """``consent.fhir.json`` for :func:`~consentkit.signing.finalize_packet` (``extra_files=``).
 
     Raises:
         PacketError: the Consents cannot be built (see :func:`consent_bundle`).
     """
-    rules = manifest.get("rules")
-    bundle = consent_bundle(record, review, rules=rules if isinstance(rules, Mapping) else None)
+    bundle = consent_bundle(record, review, rules=manifest.rules)
     return [
         AssociatedFile(
             name=FHIR_NAME,
@@ -514,7 +516,10 @@ def archive_bundle(data: bytes, *, source: str, revoked_at: datetime | None = No
             raise PacketError(f"{source}: {REVOCATION_NAME} has no valid revoked_at") from exc
         return archive_bundle(files[ORIGINAL_NAME][0], source=f"{source}/{ORIGINAL_NAME}", revoked_at=when)
     elif AUDIT_NAME in files and REVIEWED_NAME in files:
-        audit = _json(files, AUDIT_NAME, AUDIT_SCHEMA, source)
+        try:
+            audit = AuditRecord.from_json(_json(files, AUDIT_NAME, AUDIT_SCHEMA, source))
+        except RecordError as exc:
+            raise PacketError(f"{source}: {AUDIT_NAME} is incomplete or malformed ({exc})") from exc
         bundle = consent_bundle(audit, files[REVIEWED_NAME][0], title=title)
     else:
         raise PacketError(f"{source} is not a finalized consentkit packet (no {AUDIT_NAME} or {FHIR_NAME})")

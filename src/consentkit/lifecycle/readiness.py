@@ -17,9 +17,7 @@ import attrs
 
 from ..errors import InputError, JurisdictionError
 from ..models import US_STATES, Clinician, Practice
-from ..rules import load_jurisdiction
-from ..rules._model import TelehealthTraining
-from ..rules._resolve import board_notice_problems, check_jurisdiction
+from ..rules import TelehealthTraining, board_notice_problems, check_jurisdiction, load_jurisdiction
 
 __all__ = [
     "EXPIRY_WARNING_DAYS",

@@ -1,17 +1,16 @@
 """Must a client sign again? Compare a packet's record with the practice, client, templates and
 rules of today.
 
-The record is a packet folder's ``manifest.json`` (see ``docs/file-formats.md``) read as a dict,
-so the same check works on the ``audit.json`` embedded in a finalized archive once that record
-carries the same fields (``document_date``, ``state``, ``minor``, ``client_id``,
-``clinician_id``, ``locale``, ``documents[].template_sha256``, ``clauses``).
+The record is a packet folder's ``manifest.json`` (see ``docs/file-formats.md``), read as a
+:class:`~consentkit.records.Manifest`. The state-rule clauses are compared as the resolved
+rules in the template set's words (:func:`~consentkit.rendering.clause_texts` of today's
+resolution), against the ones the manifest records; no template context is built.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,12 +18,9 @@ import attrs
 
 from ..errors import ConsentKitError, InputError, JurisdictionError, PacketError
 from ..models import US_STATES, Client, Clinician, Practice
-from ..packet import MANIFEST_NAME
-from ..rendering import TemplateSet, build_context, load_template_set
-from ..rendering._slots import slots_from_rules
-from ..rules._model import MinorConsent
-from ..rules._resolve import ResolvedRules, check_jurisdiction, resolve_rules
-from ._rules import minor_consent_rule
+from ..records import MANIFEST_NAME, Manifest, RecordError, read_manifest
+from ..rendering import TemplateSet, clause_texts, load_template_set, packet_facts, slots_from_rules
+from ..rules import MinorConsent, ResolvedRules, check_jurisdiction, minor_consent_rule, resolve_rules
 
 __all__ = [
     "REASON_CODES",
@@ -139,27 +135,18 @@ class ReconsentDecision:
 # --- reading the record ---------------------------------------------------------------------------
 
 
-def load_manifest(packet_dir: str | Path) -> dict[str, Any]:
+def load_manifest(packet_dir: str | Path) -> Manifest:
     """Read a packet folder's ``manifest.json``.
 
     Raises:
-        PacketError: the folder has no manifest, or it is not a JSON object.
+        PacketError: the folder has no manifest, or it cannot be read or is malformed.
     """
-    path = Path(packet_dir) / MANIFEST_NAME
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise PacketError(f"{Path(packet_dir).name}: no {MANIFEST_NAME}") from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PacketError(f"{Path(packet_dir).name}/{MANIFEST_NAME}: not readable JSON ({exc})") from exc
-    if not isinstance(data, dict):
-        raise PacketError(f"{Path(packet_dir).name}/{MANIFEST_NAME}: not a JSON object")
-    return data
+    return read_manifest(packet_dir)
 
 
 @attrs.frozen(kw_only=True)
 class _Record:
-    """The fields of a manifest (or audit record) a re-consent check reads, checked."""
+    """The fields of a manifest a re-consent check reads, checked."""
 
     packet_id: str | None
     client_id: str
@@ -173,51 +160,37 @@ class _Record:
     clauses: dict[str, Any] | None
 
     @classmethod
-    def from_manifest(cls, manifest: Mapping[str, Any]) -> _Record:
-        def text(key: str) -> str:
-            value = manifest.get(key)
-            if not isinstance(value, str) or not value:
+    def from_manifest(cls, manifest: Manifest | Mapping[str, Any]) -> _Record:
+        if not isinstance(manifest, Manifest):
+            try:
+                manifest = Manifest.from_json(manifest)
+            except RecordError as exc:
+                raise PacketError(f"the packet record is malformed ({exc})") from exc
+        for key in ("client_id", "state", "locale"):
+            if not getattr(manifest, key):
                 raise PacketError(f"the packet record has no valid {key!r}")
-            return value
-
-        try:
-            document_date = date.fromisoformat(text("document_date"))
-        except ValueError as exc:
-            raise PacketError("the packet record's 'document_date' is not a date") from exc
-        state = text("state")
-        if state not in US_STATES:
+        if manifest.state not in US_STATES:
             raise PacketError("the packet record's 'state' is not a US state code")
-        minor = manifest.get("minor")
-        if not isinstance(minor, bool):
-            raise PacketError("the packet record has no valid 'minor'")
-        documents = manifest.get("documents")
-        if not isinstance(documents, list):
-            raise PacketError("the packet record has no 'documents' list")
         templates = []
-        for index, document in enumerate(documents):
-            if not (
-                isinstance(document, dict)
-                and isinstance(document.get("id"), str)
-                and isinstance(document.get("template_sha256"), str)
-            ):
+        for index, document in enumerate(manifest.documents):
+            if document.template_sha256 is None:
                 raise PacketError(f"the packet record's documents[{index}] lacks an id or template_sha256")
-            templates.append((document["id"], document["template_sha256"]))
-        rules = manifest.get("rules")
-        self_consent = rules.get("minor_self_consent") if isinstance(rules, dict) else None
-        clauses = manifest.get("clauses")
-        clinician_id = manifest.get("clinician_id")
-        packet_id = manifest.get("packet_id")
+            templates.append((document.id, document.template_sha256))
+        try:
+            rules = manifest.rules_record()
+        except RecordError:
+            rules = None
         return cls(
-            packet_id=packet_id if isinstance(packet_id, str) else None,
-            client_id=text("client_id"),
-            clinician_id=clinician_id if isinstance(clinician_id, str) else None,
-            document_date=document_date,
-            state=state,
-            minor=minor,
-            minor_self_consent=self_consent if isinstance(self_consent, bool) else None,
-            locale=text("locale"),
+            packet_id=manifest.packet_id,
+            client_id=manifest.client_id,
+            clinician_id=manifest.clinician_id,
+            document_date=manifest.document_date,
+            state=manifest.state,
+            minor=manifest.minor,
+            minor_self_consent=rules.minor_self_consent if rules is not None else None,
+            locale=manifest.locale,
             templates=tuple(templates),
-            clauses=clauses if isinstance(clauses, dict) else None,
+            clauses=manifest.clauses,
         )
 
 
@@ -240,11 +213,6 @@ def _template_reasons(record: _Record, templates: TemplateSet) -> Iterator[Reaso
                 subject=template_id,
                 message=f"the text of {info.title!r} ({template_id}) changed since the client signed",
             )
-
-
-def _normal(value: object) -> object:
-    """A value as it reads back from JSON (tuples become lists)."""
-    return json.loads(json.dumps(value, ensure_ascii=False))
 
 
 def _resolve_as_signed(
@@ -281,15 +249,12 @@ def _changed_clauses(
         return []
     slots = slots_from_rules(resolved, templates)
     try:
-        context = build_context(
-            practice, client, templates=templates, on=record.document_date, packet_id="-", rules=slots
-        )
+        facts = packet_facts(practice, client, slots, record.document_date)
     except InputError:
         # The client no longer fits a packet as it was signed (e.g. a date of birth corrected to
         # a later date); the age reasons or a new render report it.
         return []
-    now = _normal(context["rules"])
-    assert isinstance(now, dict)
+    now = clause_texts(slots, templates, minor=facts.minor)
     return [
         key
         for key in _CLAUSES
@@ -347,7 +312,7 @@ def _age_reasons(practice: Practice, client: Client, record: _Record, on: date) 
 
 
 def reconsent_check(
-    manifest: Mapping[str, Any],
+    manifest: Manifest | Mapping[str, Any],
     practice: Practice,
     client: Client,
     *,
@@ -378,7 +343,7 @@ def reconsent_check(
       document date.
 
     Args:
-        manifest: the packet's ``manifest.json`` as a dict (see :func:`load_manifest`).
+        manifest: the packet's manifest (see :func:`load_manifest`; plain data is read as one).
         practice: the practice as it is today.
         client: the client as they are today.
         on: the date of the check.
@@ -520,8 +485,8 @@ def _packet_folders(folder: Path) -> list[Path]:
     ]
 
 
-def _sort_key(manifest: Mapping[str, Any]) -> tuple[str, str]:
-    return (str(manifest.get("document_date", "")), str(manifest.get("generated_at", "")))
+def _sort_key(manifest: Manifest) -> tuple[date, datetime]:
+    return (manifest.document_date, manifest.generated_at or datetime.min.replace(tzinfo=UTC))
 
 
 def reconsent_scan(
@@ -549,15 +514,15 @@ def reconsent_scan(
     if not folder.is_dir():
         raise InputError("not a folder", source=folder.name)
     results: dict[Path, ScanResult] = {}
-    latest: dict[str, tuple[Path, dict[str, Any]]] = {}
+    latest: dict[str, tuple[Path, Manifest]] = {}
     for packet in _packet_folders(folder):
         try:
             manifest = load_manifest(packet)
         except PacketError as exc:
             results[packet] = ScanResult(status="error", folder=packet, client_id=None, error=str(exc))
             continue
-        client_id = manifest.get("client_id")
-        if not isinstance(client_id, str) or not client_id:
+        client_id = manifest.client_id
+        if not client_id:
             results[packet] = ScanResult(
                 status="error", folder=packet, client_id=None, error="the manifest has no client_id"
             )

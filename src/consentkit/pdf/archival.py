@@ -16,7 +16,9 @@ import shutil
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
+import attrs
 import pikepdf
 
 # lxml ships no type information; types-lxml would make this ignore unnecessary.
@@ -24,7 +26,14 @@ from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
 from consentkit.errors import ConversionError
 
-__all__ = ["check_archival", "pdf_text", "pdffonts_all_embedded", "xmp_problems"]
+__all__ = [
+    "ArchivalReport",
+    "archival_report",
+    "check_archival",
+    "pdf_text",
+    "pdffonts_all_embedded",
+    "xmp_problems",
+]
 
 _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _PDFAID = "http://www.aiim.org/pdfa/ns/id/"
@@ -55,6 +64,69 @@ _ACTION_KEYS = frozenset({"/A", "/OpenAction", "/Next"})
 _FONT_FILES = ("/FontFile", "/FontFile2", "/FontFile3")
 
 
+ProblemKind = Literal["structure", "claim"]
+
+
+@attrs.frozen
+class ArchivalReport:
+    """What :func:`archival_report` found: each problem with its kind, in the order found.
+
+    ``structure``: the file cannot be read as a sound PDF (``qpdf --check`` fails, it does not
+    open, or its objects cannot be walked); ``claim``: the file is a readable PDF whose PDF/A
+    claim is inconsistent with a rule.
+    """
+
+    found: tuple[tuple[ProblemKind, str], ...]
+
+    @property
+    def problems(self) -> list[str]:
+        """Every problem, in the order found."""
+        return [text for _, text in self.found]
+
+    @property
+    def structure(self) -> list[str]:
+        return [text for kind, text in self.found if kind == "structure"]
+
+    @property
+    def claim(self) -> list[str]:
+        return [text for kind, text in self.found if kind == "claim"]
+
+
+def archival_report(path: Path, *, part: int = 3) -> ArchivalReport:
+    """Check a PDF against a subset of the PDF/A-``part`` level B rules (see
+    :func:`check_archival` for the checks), each problem marked with its kind.
+
+    Raises:
+        ValueError: ``part`` is not 1, 2 or 3.
+    """
+    if part not in (1, 2, 3):
+        raise ValueError(f"PDF/A part must be 1, 2 or 3, not {part!r}")
+    found: list[tuple[ProblemKind, str]] = [("structure", p) for p in _qpdf_problems(path)]
+    try:
+        pdf = pikepdf.open(path)
+    except pikepdf.PasswordError:
+        return ArchivalReport((*found, ("claim", "the file is encrypted with a user password")))
+    except (pikepdf.PdfError, OSError) as exc:
+        return ArchivalReport((*found, ("structure", f"not a readable PDF ({_without_path(exc, path)})")))
+    with pdf:
+        # Outside input: a malformed object (a flag that is a name, a short array) becomes a
+        # problem in the report, never an exception and never a silent pass.
+        try:
+            for check in (
+                _trailer_problems,
+                lambda doc: _metadata_problems(doc, part),
+                _output_intent_problems,
+                _font_problems,
+                _action_problems,
+                _annotation_problems,
+                lambda doc: _attachment_problems(doc, part),
+            ):
+                found += [("claim", p) for p in check(pdf)]
+        except (pikepdf.PdfError, ValueError, TypeError, ArithmeticError, IndexError) as exc:
+            found.append(("structure", f"the PDF's objects cannot be checked ({_without_path(exc, path)})"))
+    return ArchivalReport(tuple(found))
+
+
 def check_archival(path: Path, *, part: int = 3) -> list[str]:
     """Check a PDF against a subset of the PDF/A-``part`` level B rules.
 
@@ -76,29 +148,7 @@ def check_archival(path: Path, *, part: int = 3) -> list[str]:
     Raises:
         ValueError: ``part`` is not 1, 2 or 3.
     """
-    if part not in (1, 2, 3):
-        raise ValueError(f"PDF/A part must be 1, 2 or 3, not {part!r}")
-    problems = _qpdf_problems(path)
-    try:
-        pdf = pikepdf.open(path)
-    except pikepdf.PasswordError:
-        return [*problems, "the file is encrypted with a user password"]
-    except (pikepdf.PdfError, OSError) as exc:
-        return [*problems, f"not a readable PDF ({_without_path(exc, path)})"]
-    with pdf:
-        # Outside input: a malformed object (a flag that is a name, a short array) becomes a
-        # problem in the report, never an exception and never a silent pass.
-        try:
-            problems += _trailer_problems(pdf)
-            problems += _metadata_problems(pdf, part)
-            problems += _output_intent_problems(pdf)
-            problems += _font_problems(pdf)
-            problems += _action_problems(pdf)
-            problems += _annotation_problems(pdf)
-            problems += _attachment_problems(pdf, part)
-        except (pikepdf.PdfError, ValueError, TypeError, ArithmeticError, IndexError) as exc:
-            problems.append(f"the PDF's objects cannot be checked ({_without_path(exc, path)})")
-    return problems
+    return archival_report(path, part=part).problems
 
 
 def xmp_problems(xmp: bytes, *, part: int) -> list[str]:

@@ -17,11 +17,20 @@ import attrs
 from ..errors import InputError
 from ..formatting import format_date, format_list, format_money, format_phone, format_time_zone
 from ..models import US_STATES, Client, Clinician, Connection, Money, Phone, Practice, ServiceType
-from ..rules._load import load_jurisdiction
-from ..rules._model import MinorConsent
+from ..rules import MinorConsent, load_jurisdiction
 from ._templates import TemplateSet
 
-__all__ = ["RuleSlots", "Signer", "age_of_majority", "build_context", "packet_signers", "signing_guardians"]
+__all__ = [
+    "PacketFacts",
+    "RuleSlots",
+    "Signer",
+    "age_of_majority",
+    "build_context",
+    "clause_texts",
+    "packet_facts",
+    "packet_signers",
+    "signing_guardians",
+]
 
 
 @attrs.frozen(kw_only=True)
@@ -110,6 +119,90 @@ def packet_signers(client: Client, clinician: Clinician, *, guardians: int) -> l
         signers.append(Signer(f"guardian-{n}", "guardian", guardian.name, guardian.relationship))
     signers.append(Signer("clinician", "clinician", clinician.display_name, "clinician"))
     return signers
+
+
+@attrs.frozen(kw_only=True)
+class PacketFacts:
+    """What a client's packet is, decided from the models and the rule slots alone (no words):
+    the manifest records these, the template context shows them.
+
+    Attributes:
+        clinician: the client's clinician.
+        age: the client's age on the document date.
+        minor: the client is under the state's age of majority.
+        guardian_required: a parent or guardian must consent for the client.
+        signing_guardians: how many of the client's guardians sign.
+        signers: everyone who signs, in signing order.
+    """
+
+    clinician: Clinician
+    age: int
+    minor: bool
+    guardian_required: bool
+    signing_guardians: int
+    signers: tuple[Signer, ...]
+
+
+def packet_facts(practice: Practice, client: Client, slots: RuleSlots, on: date) -> PacketFacts:
+    """Who the packet is for and who signs it on ``on``, under ``slots``.
+
+    Raises:
+        InputError: the client's data does not fit a packet: an unknown clinician id, a date of
+            birth after the document date, a minor with no guardian, or ``guardian_pays``
+            without a guardian.
+    """
+    try:
+        clinician = practice.clinician(client.clinician_id)
+    except ValueError as exc:
+        raise InputError("no clinician of the practice has this id", field="clinician_id") from exc
+    age = client.age_on(on)
+    if age < 0:
+        raise InputError("the date of birth is after the document date", field="date_of_birth")
+    minor = age < slots.age_of_majority
+    guardian_required = minor and not slots.minor_self_consent
+    if guardian_required and not client.guardians:
+        raise InputError(
+            f"the client is under {slots.age_of_majority} and needs a parent or guardian", field="guardians"
+        )
+    if minor and client.guardian_pays and not client.guardians:
+        raise InputError("guardian_pays needs a parent or guardian on file", field="guardian_pays")
+    guardians = signing_guardians(client, slots, minor=minor)
+    return PacketFacts(
+        clinician=clinician,
+        age=age,
+        minor=minor,
+        guardian_required=guardian_required,
+        signing_guardians=guardians,
+        signers=tuple(packet_signers(client, clinician, guardians=guardians)),
+    )
+
+
+def clause_texts(slots: RuleSlots, templates: TemplateSet, *, minor: bool) -> dict[str, Any]:
+    """The state-rule clauses a packet shows (the template context's ``rules``, and what the
+    manifest records as ``clauses``): the resolved rules in the template set's words."""
+    return {
+        "state": slots.state,
+        "state_name": templates.state_name(slots.state),
+        "minor_consent": slots.minor_consent,
+        "minor_self_consent": slots.minor_self_consent and minor,
+        "guardian_required": minor and not slots.minor_self_consent,
+        "minor_parents": slots.minor_parents,
+        "minor_payment": slots.minor_payment,
+        "duty_to_warn": slots.duty_to_warn,
+        "board_notice": slots.board_notice,
+        "retention": slots.retention,
+        "recording": slots.recording,
+        "crisis_lines": [{"name": name, "contact": contact} for name, contact in slots.crisis_lines],
+        # The state's own lines, without 911 and 988 (which the emergency plan names in its text).
+        "state_crisis_lines": [
+            {"name": name, "contact": contact}
+            for name, contact in slots.crisis_lines
+            if (name, contact) not in RuleSlots.defaults(slots.state, templates).crisis_lines
+        ],
+        "notices": list(slots.notices),
+        "age_of_majority": slots.age_of_majority,
+        "sources": [{"rule": rule, "cite": cite} for rule, cite in slots.sources],
+    }
 
 
 def _money(value: Money | None, locale: str) -> str:
@@ -271,21 +364,8 @@ def build_context(
     locale = templates.locale
     state = client.session_address.state
     slots = rules or RuleSlots.defaults(state, templates)
-    try:
-        clinician = practice.clinician(client.clinician_id)
-    except ValueError as exc:
-        raise InputError("no clinician of the practice has this id", field="clinician_id") from exc
-    age = client.age_on(on)
-    if age < 0:
-        raise InputError("the date of birth is after the document date", field="date_of_birth")
-    minor = age < slots.age_of_majority
-    guardian_required = minor and not slots.minor_self_consent
-    if guardian_required and not client.guardians:
-        raise InputError(
-            f"the client is under {slots.age_of_majority} and needs a parent or guardian", field="guardians"
-        )
-    if minor and client.guardian_pays and not client.guardians:
-        raise InputError("guardian_pays needs a parent or guardian on file", field="guardian_pays")
+    facts = packet_facts(practice, client, slots, on)
+    minor = facts.minor
     fees = practice.fees
     plan = practice.failure_plan
     populations = [templates.word("population", p.value) for p in practice.populations]
@@ -299,8 +379,6 @@ def build_context(
         }
         for g in client.guardians
     ]
-    guardian_count = signing_guardians(client, slots, minor=minor)
-    signers = packet_signers(client, clinician, guardians=guardian_count)
     exempt = [c for c in client.coverage if c in fees.exempt_coverage]
     text = functools.partial(_practice_text, practice, templates=templates, warnings=warnings)
     return {
@@ -347,13 +425,13 @@ def build_context(
             "records_encrypted": practice.records_system.encrypted,
             "records_protection": templates.text("practice", "records_protection"),
         },
-        "clinician": _clinician(clinician, templates),
+        "clinician": _clinician(facts.clinician, templates),
         "client": {
             "id": client.id,
             "legal_name": client.legal_name,
             "preferred_name": client.display_name,
             "date_of_birth": format_date(client.date_of_birth, locale),
-            "age": age,
+            "age": facts.age,
             "is_minor": minor,
             "language": client.preferred_language,
             "phone": _phone(client.phone, locale),
@@ -378,36 +456,14 @@ def build_context(
             "guardians": guardians,
             "guardians_text": format_list([g["name"] for g in guardians], locale),
             "guardian_pays": minor and client.guardian_pays and bool(client.guardians),
-            "signing_guardians": guardians[:guardian_count],
+            "signing_guardians": guardians[: facts.signing_guardians],
             "fees_exempt": bool(exempt),
             "fees_exempt_coverage": format_list(
                 [templates.word("coverage", c.value) for c in exempt], locale
             ),
         },
-        "rules": {
-            "state": slots.state,
-            "state_name": templates.state_name(slots.state),
-            "minor_consent": slots.minor_consent,
-            "minor_self_consent": slots.minor_self_consent and minor,
-            "guardian_required": guardian_required,
-            "minor_parents": slots.minor_parents,
-            "minor_payment": slots.minor_payment,
-            "duty_to_warn": slots.duty_to_warn,
-            "board_notice": slots.board_notice,
-            "retention": slots.retention,
-            "recording": slots.recording,
-            "crisis_lines": [{"name": name, "contact": contact} for name, contact in slots.crisis_lines],
-            # The state's own lines, without 911 and 988 (which the emergency plan names in its text).
-            "state_crisis_lines": [
-                {"name": name, "contact": contact}
-                for name, contact in slots.crisis_lines
-                if (name, contact) not in RuleSlots.defaults(slots.state, templates).crisis_lines
-            ],
-            "notices": list(slots.notices),
-            "age_of_majority": slots.age_of_majority,
-            "sources": [{"rule": rule, "cite": cite} for rule, cite in slots.sources],
-        },
-        "signers": [attrs.asdict(s) for s in signers],
+        "rules": clause_texts(slots, templates, minor=minor),
+        "signers": [attrs.asdict(s) for s in facts.signers],
         "_packet": {
             "packet_id": packet_id,
             "date": format_date(on, locale),

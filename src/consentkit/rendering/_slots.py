@@ -28,7 +28,7 @@ from .._catalogue import fill_placeholders
 from ..errors import TemplateError
 from ..formatting import format_list
 from ..models import Profession
-from ..rules._model import (
+from ..rules import (
     Board,
     BoardNotice,
     CrisisResources,
@@ -36,10 +36,10 @@ from ..rules._model import (
     MinorConsent,
     Recording,
     RecordRetention,
+    ResolvedRules,
     TelehealthConsent,
     describe_value,
 )
-from ..rules._resolve import ResolvedRules
 from ._context import RuleSlots
 from ._templates import TemplateSet
 

@@ -27,7 +27,7 @@ from ._check import (
     check_rules,
     format_rule_table,
 )
-from ._load import JURISDICTIONS, dataset_version, load_all, load_jurisdiction, load_ruleset_file
+from ._load import JURISDICTIONS, data_sha256, dataset_version, load_all, load_jurisdiction, load_ruleset_file
 from ._model import (
     CONFIDENCE_LEVELS,
     FEDERAL,
@@ -59,7 +59,14 @@ from ._model import (
     TopicValue,
     describe_value,
 )
-from ._resolve import AppliedRule, ResolvedRules, board_notice_problems, check_jurisdiction, resolve_rules
+from ._resolve import (
+    AppliedRule,
+    ResolvedRules,
+    board_notice_problems,
+    check_jurisdiction,
+    minor_consent_rule,
+    resolve_rules,
+)
 
 __all__ = [
     "CONFIDENCE_LEVELS",
@@ -100,11 +107,13 @@ __all__ = [
     "board_notice_problems",
     "check_jurisdiction",
     "check_rules",
+    "data_sha256",
     "dataset_version",
     "describe_value",
     "format_rule_table",
     "load_all",
     "load_jurisdiction",
     "load_ruleset_file",
+    "minor_consent_rule",
     "resolve_rules",
 ]

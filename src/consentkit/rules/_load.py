@@ -10,6 +10,7 @@ raise :class:`~consentkit.errors.RulesError` with the first of them, and
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -38,6 +39,7 @@ from ._model import (
 __all__ = [
     "JURISDICTIONS",
     "Problem",
+    "data_sha256",
     "dataset_version",
     "load_all",
     "load_jurisdiction",
@@ -319,6 +321,17 @@ def dataset_version() -> str:
     if version is None:  # pragma: no cover - parse_ruleset refuses a US file without one
         raise RulesError("US.toml: dataset_version is missing")
     return version
+
+
+@functools.cache
+def data_sha256() -> str:
+    """The SHA-256 of the bundled state rule data (every jurisdiction's file, and which are
+    missing). Computed once per process: the data ships with the package."""
+    digest = hashlib.sha256()
+    for code, _name, content in packaged_sources():
+        digest.update(f"{code}\0{len(content) if content is not None else -1}\0".encode())
+        digest.update(content or b"")
+    return digest.hexdigest()
 
 
 def packaged_sources() -> Iterator[tuple[str, str, bytes | None]]:

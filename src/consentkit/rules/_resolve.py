@@ -34,7 +34,14 @@ from ._model import (
 )
 from ._professions import clinician_profession
 
-__all__ = ["AppliedRule", "ResolvedRules", "board_notice_problems", "check_jurisdiction", "resolve_rules"]
+__all__ = [
+    "AppliedRule",
+    "ResolvedRules",
+    "board_notice_problems",
+    "check_jurisdiction",
+    "minor_consent_rule",
+    "resolve_rules",
+]
 
 
 @attrs.frozen(kw_only=True)
@@ -236,6 +243,25 @@ def _override_value(override: RuleOverride, rule: Rule) -> TopicValue:
     if value is None or problems:
         path, reason = problems[0] if problems else ("value", "invalid")
         raise RulesError(f"practice override of {rule.id}, {path}: {reason}")
+    return value
+
+
+def minor_consent_rule(practice: Practice, state: str) -> MinorConsent:
+    """The minor-consent rule of ``state``, with the practice's override of it if any.
+
+    Unlike :func:`resolve_rules` this needs no clinician, so the ages can be read even where the
+    clinician is not authorised.
+
+    Raises:
+        RulesError: the state has no minor-consent rule, or the practice's override is malformed.
+    """
+    rules = load_jurisdiction(state).for_topic("minor_consent")
+    if not rules:
+        raise RulesError(f"the {state} rule data has no minor_consent rule")
+    rule = rules[0]
+    override = next((o for o in practice.rule_overrides if o.rule_id == rule.id), None)
+    value = _override_value(override, rule) if override is not None else rule.value
+    assert isinstance(value, MinorConsent)
     return value
 
 

@@ -31,11 +31,14 @@ from ._model import (
     SignatureRecord,
     Signatures,
 )
-from ._revocation import RevocationResult, revoke_archive
+from ._revocation import ORIGINAL_NAME, REVOCATION_NAME, REVOCATION_SCHEMA, RevocationResult, revoke_archive
 from ._seal import SealConfig
 from ._verify import Check, SealStatus, VerificationReport, verify_packet
 
 __all__ = [
+    "ORIGINAL_NAME",
+    "REVOCATION_NAME",
+    "REVOCATION_SCHEMA",
     "AttestedLocation",
     "Check",
     "FinalizeResult",

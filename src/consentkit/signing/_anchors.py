@@ -19,6 +19,7 @@ from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
 from ..errors import SigningError
+from ..records import DocumentEntry
 
 __all__ = ["ANCHOR_PREFIX", "Anchor", "find_anchors"]
 
@@ -120,7 +121,7 @@ def _likely_pages(pdf: bytes) -> set[int] | None:
         return None
 
 
-def find_anchors(pdf: bytes, documents: Sequence[Mapping[str, Any]]) -> list[Anchor]:
+def find_anchors(pdf: bytes, documents: Sequence[DocumentEntry]) -> list[Anchor]:
     """Locate every signature place the manifest lists, each within its document's pages.
 
     A packet rendered by this version records where each place is (``signature_anchors``: the
@@ -139,7 +140,7 @@ def find_anchors(pdf: bytes, documents: Sequence[Mapping[str, Any]]) -> list[Anc
     Raises:
         SigningError: a place is missing from its pages or appears more than once.
     """
-    if all("signature_anchors" in d for d in documents):
+    if all(d.signature_anchors is not None for d in documents):
         return _recorded_anchors(pdf, documents)
     anchors: list[Anchor] = []
     likely = _likely_pages(pdf)
@@ -153,8 +154,8 @@ def find_anchors(pdf: bytes, documents: Sequence[Mapping[str, Any]]) -> list[Anc
                 return found[number]
 
             for document in documents:
-                first, last = (int(n) for n in document["packet_pages"])
-                wanted = [str(k) for k in document["signature_places"]]
+                first, last = _pages(document)
+                wanted = list(document.signature_places)
                 hits: dict[str, list[tuple[int, Mapping[str, Any]]]] = {key: [] for key in wanted}
                 pages = list(range(first, last + 1))
                 quick = [n for n in pages if likely is not None and n in likely]
@@ -169,17 +170,16 @@ def find_anchors(pdf: bytes, documents: Sequence[Mapping[str, Any]]) -> list[Anc
                 for key in wanted:
                     if not hits[key]:
                         raise SigningError(
-                            f"{document['id']}: the signature place for {key} was not found on packet pages "
+                            f"{document.id}: the signature place for {key} was not found on packet pages "
                             f"{first}-{last}"
                         )
                     if len(hits[key]) > 1:
                         raise SigningError(
-                            f"{document['id']}: the signature place for {key} appears more than once"
+                            f"{document.id}: the signature place for {key} appears more than once"
                         )
                     number, match = hits[key][0]
-                    anchor = _anchor(document["id"], key, number, match, doc.pages[number - 1])
-                    locale = document.get("locale")
-                    anchors.append(attrs.evolve(anchor, locale=str(locale) if locale else None))
+                    anchor = _anchor(document.id, key, number, match, doc.pages[number - 1])
+                    anchors.append(attrs.evolve(anchor, locale=document.locale or None))
     except (PDFSyntaxError, IndexError, KeyError, TypeError, ValueError) as exc:
         raise SigningError(f"cannot read the signature places from packet.pdf ({exc})") from exc
     return anchors
@@ -217,32 +217,37 @@ def _anchor(document: str, key: str, number: int, match: Mapping[str, Any], page
     )
 
 
-def _recorded_anchors(pdf: bytes, documents: Sequence[Mapping[str, Any]]) -> list[Anchor]:
+def _pages(document: DocumentEntry) -> tuple[int, int]:
+    if document.packet_pages is None:
+        raise SigningError(f"{document.id}: the manifest records no packet pages")
+    return document.packet_pages
+
+
+def _recorded_anchors(pdf: bytes, documents: Sequence[DocumentEntry]) -> list[Anchor]:
     """The anchors at the positions the manifest records, measured against the lines around them."""
     anchors: list[Anchor] = []
     try:
         with pdfplumber.open(io.BytesIO(pdf)) as doc:
             for document in documents:
-                first, last = (int(n) for n in document["packet_pages"])
-                recorded = {str(a["key"]): a for a in document["signature_anchors"]}
-                for key in (str(k) for k in document["signature_places"]):
+                first, last = _pages(document)
+                recorded = {a.key: a for a in document.signature_anchors or ()}
+                for key in document.signature_places:
                     place = recorded.get(key)
                     if place is None:
                         raise SigningError(
-                            f"{document['id']}: the manifest records no position for the signature place "
+                            f"{document.id}: the manifest records no position for the signature place "
                             f"of {key}"
                         )
-                    number = int(place["page"])
+                    number = place.page
                     if not first <= number <= last:
                         raise SigningError(
-                            f"{document['id']}: the signature place for {key} is recorded outside "
+                            f"{document.id}: the signature place for {key} is recorded outside "
                             f"packet pages {first}-{last}"
                         )
                     page = doc.pages[number - 1]
-                    match = {"x0": float(place["x"]), "bottom": float(page.height) - float(place["y"])}
-                    anchor = _anchor(document["id"], key, number, match, page)
-                    locale = document.get("locale")
-                    anchors.append(attrs.evolve(anchor, locale=str(locale) if locale else None))
+                    match = {"x0": place.x, "bottom": float(page.height) - place.y}
+                    anchor = _anchor(document.id, key, number, match, page)
+                    anchors.append(attrs.evolve(anchor, locale=document.locale or None))
     except (PDFSyntaxError, IndexError, KeyError, TypeError, ValueError) as exc:
         raise SigningError(f"cannot read the signature places from packet.pdf ({exc})") from exc
     return anchors

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Sequence
+from datetime import datetime
 
 from .._version import __version__
 from ..formatting import format_datetime
 from ..pdf.fingerprint import FINGERPRINT_SCHEME
+from ..records import (
+    AUDIT_NAME,
+    AUDIT_SCHEMA,
+    PACKET_NAME,
+    REVIEWED_NAME,
+    AttestedLocationRecord,
+    AuditDocument,
+    AuditEvent,
+    AuditRecord,
+    AuditSigner,
+    IdentityRecord,
+    ImageRecord,
+    Manifest,
+    ReviewPdf,
+    SealRecord,
+    utc_text,
+)
 from ._model import Method, SignatureRecord, Signatures, png_size
 
 __all__ = [
@@ -20,16 +34,11 @@ __all__ = [
     "NOT_LEGAL_ADVICE",
     "OWN_SOURCES",
     "REVIEWED_NAME",
-    "audit_json",
     "audit_record",
     "local_text",
     "utc_text",
 ]
 
-AUDIT_SCHEMA = "consentkit.audit/1"
-#: The names of the associated files in the archive.
-AUDIT_NAME = "audit.json"
-REVIEWED_NAME = "reviewed-packet.pdf"
 NOT_LEGAL_ADVICE = "consentkit is not legal advice."
 
 #: The events consentkit records itself, as ``audit.json`` says them (in English, whatever the
@@ -50,11 +59,6 @@ EVENT_KEYS = {
 OWN_SOURCES = ("consentkit", "signature record")
 
 
-def utc_text(value: datetime) -> str:
-    """``2026-11-27T15:02:11Z``."""
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def local_text(value: datetime, time_zone: str) -> str:
     """The moment in ``time_zone``, in English (as the records say it, whatever their language).
 
@@ -64,41 +68,41 @@ def local_text(value: datetime, time_zone: str) -> str:
     return format_datetime(value, time_zone, "en-US").replace("\u202f", " ")
 
 
-def _signer_entry(record: SignatureRecord, time_zone: str, documents: Sequence[str]) -> dict[str, Any]:
-    entry: dict[str, Any] = {
-        "key": record.key,
-        "role": record.role.value,
-        "full_name": record.full_name,
-        "relationship": record.relationship,
-        "method": record.method.value,
-        "signed_at": utc_text(record.signed_at),
-        "signed_at_local": local_text(record.signed_at, time_zone),
-        "ip_address": record.ip_address,
-        "user_agent": record.user_agent,
-        "intent_statement": record.intent_statement,
-        "esign_consent_at": utc_text(record.esign_consent_at),
-        "esign_consent_at_local": local_text(record.esign_consent_at, time_zone),
-        "esign_disclosure_version": record.esign_disclosure_version,
-        "attested_location": {
-            "address": record.attested_location.address,
-            "state": record.attested_location.state,
-        },
-        "identity_verification": {
-            "method": record.identity_verification.method,
-            "detail": record.identity_verification.detail,
-        },
-        "documents": list(documents),
-    }
+def _signer_entry(record: SignatureRecord, time_zone: str, documents: Sequence[str]) -> AuditSigner:
+    image = None
     if record.image is not None:
         width, height = png_size(record.image)
-        entry["image"] = {"sha256": record.image_sha256, "width": width, "height": height}
-    return entry
+        image = ImageRecord(sha256=str(record.image_sha256), width=width, height=height)
+    return AuditSigner(
+        key=record.key,
+        role=record.role.value,
+        full_name=record.full_name,
+        relationship=record.relationship,
+        method=record.method.value,
+        signed_at=record.signed_at,
+        signed_at_local=local_text(record.signed_at, time_zone),
+        ip_address=record.ip_address,
+        user_agent=record.user_agent,
+        intent_statement=record.intent_statement,
+        esign_consent_at=record.esign_consent_at,
+        esign_consent_at_local=local_text(record.esign_consent_at, time_zone),
+        esign_disclosure_version=record.esign_disclosure_version,
+        attested_location=AttestedLocationRecord(
+            address=record.attested_location.address, state=record.attested_location.state
+        ),
+        identity_verification=IdentityRecord(
+            method=record.identity_verification.method, detail=record.identity_verification.detail
+        ),
+        documents=tuple(documents),
+        image=image,
+    )
 
 
 def _events(
-    signatures: Signatures, manifest: Mapping[str, Any], now: datetime, time_zone: str, sealed: bool
-) -> list[dict[str, Any]]:
-    events: list[tuple[datetime, int, dict[str, Any]]] = []
+    signatures: Signatures, manifest: Manifest, now: datetime, time_zone: str, sealed: bool
+) -> tuple[AuditEvent, ...]:
+    """The packet's history in time order (a tie keeps the order events were added in)."""
+    events: list[AuditEvent] = []
 
     def add(
         at: datetime,
@@ -110,26 +114,20 @@ def _events(
         detail: str = "",
     ) -> None:
         events.append(
-            (
-                at,
-                len(events),
-                {
-                    "at": utc_text(at),
-                    "at_local": local_text(at, time_zone),
-                    "actor": actor,
-                    "action": action,
-                    "ip_address": ip,
-                    "user_agent": agent,
-                    "detail": detail,
-                    "source": source,
-                },
+            AuditEvent(
+                at=at,
+                at_local=local_text(at, time_zone),
+                actor=actor,
+                action=action,
+                ip_address=ip,
+                user_agent=agent,
+                detail=detail,
+                source=source,
             )
         )
 
-    generated = manifest.get("generated_at")
-    if isinstance(generated, str):
-        with contextlib.suppress(ValueError):
-            add(datetime.fromisoformat(generated), "consentkit", _EVENT_RENDERED, "consentkit")
+    if manifest.generated_at is not None:
+        add(manifest.generated_at, "consentkit", _EVENT_RENDERED, "consentkit")
     for event in signatures.events:
         add(
             event.at,
@@ -159,81 +157,74 @@ def _events(
             record.user_agent,
         )
     add(now, "consentkit", _EVENT_FINALIZED_SEALED if sealed else _EVENT_FINALIZED_UNSEALED, "consentkit")
-    return [entry for _, _, entry in sorted(events, key=lambda item: (item[0], item[1]))]
+    order = sorted(range(len(events)), key=lambda n: (events[n].at, n))
+    return tuple(events[n] for n in order)
 
 
 def audit_record(
     *,
-    manifest: Mapping[str, Any],
+    manifest: Manifest,
     signatures: Signatures,
     review_sha256: str,
     review_pages: int,
     fingerprints: Sequence[str],
     time_zone: str,
     now: datetime,
-    seal: Mapping[str, Any] | None,
-) -> dict[str, Any]:
-    """The audit record of a finalized packet (without ``audit_pages``, known once drawn)."""
+    seal: SealRecord | None,
+) -> AuditRecord:
+    """The audit record of a finalized packet (without ``audit_pages``, known once drawn).
+
+    ``manifest``'s documents must all have their ``packet_pages``.
+    """
     documents = []
     signed: dict[str, list[str]] = {}
-    for document in manifest["documents"]:
-        first, last = (int(n) for n in document["packet_pages"])
-        places = [str(p) for p in document["signature_places"]]
-        for key in places:
-            signed.setdefault(key, []).append(str(document["id"]))
+    for document in manifest.documents:
+        assert document.packet_pages is not None  # finalize read a complete manifest
+        first, last = document.packet_pages
+        for key in document.signature_places:
+            signed.setdefault(key, []).append(document.id)
         documents.append(
-            {
-                "id": document["id"],
-                "title": document["title"],
-                "locale": document.get("locale", manifest.get("locale")),
-                "reference_only": bool(document.get("reference_only", False)),
-                "template_file": document.get("template_file"),
-                "template_sha256": document.get("template_sha256"),
-                "docx_sha256": document.get("docx_sha256"),
-                "pdf_sha256": document.get("pdf_sha256"),
-                "packet_pages": [first, last],
-                "archive_pages": [first, last],
-                "signature_places": places,
-                "page_fingerprints": list(fingerprints[first - 1 : last]),
-            }
+            AuditDocument(
+                id=document.id,
+                title=document.title,
+                locale=document.locale if document.locale is not None else manifest.locale,
+                reference_only=document.reference_only,
+                template_file=document.template_file,
+                template_sha256=document.template_sha256,
+                docx_sha256=document.docx_sha256,
+                pdf_sha256=document.pdf_sha256,
+                packet_pages=(first, last),
+                archive_pages=(first, last),
+                signature_places=document.signature_places,
+                page_fingerprints=tuple(fingerprints[first - 1 : last]),
+            )
         )
-    return {
-        "schema": AUDIT_SCHEMA,
-        "packet_id": manifest["packet_id"],
-        "client_id": manifest.get("client_id"),
-        "clinician_id": manifest.get("clinician_id"),
-        "practice_name": manifest.get("practice_name"),
-        "state": manifest.get("state"),
-        "minor": manifest.get("minor"),
-        "locale": manifest.get("locale"),
-        "time_zone": time_zone,
-        "document_date": manifest.get("document_date"),
-        "rendered_at": manifest.get("generated_at"),
-        "rendered_by": f"consentkit {manifest.get('consentkit_version', '?')}",
-        "finalized_at": utc_text(now),
-        "finalized_by": f"consentkit {__version__}",
-        "review_pdf": {
-            "file": "packet.pdf",
-            "sha256": review_sha256,
-            "pages": review_pages,
-            "embedded_as": REVIEWED_NAME,
-        },
-        "fingerprint_scheme": FINGERPRINT_SCHEME,
-        "documents": documents,
-        "signers": [_signer_entry(r, time_zone, signed.get(r.key, [])) for r in signatures.signers],
-        "events": _events(signatures, manifest, now, time_zone, sealed=seal is not None),
-        "seal": dict(seal) if seal is not None else None,
-        "warnings": list(manifest.get("warnings", [])),
+    return AuditRecord(
+        packet_id=manifest.packet_id,
+        client_id=manifest.client_id,
+        clinician_id=manifest.clinician_id,
+        practice_name=manifest.practice_name,
+        state=manifest.state,
+        minor=manifest.minor,
+        locale=manifest.locale,
+        time_zone=time_zone,
+        document_date=manifest.document_date,
+        rendered_at=manifest.generated_at,
+        rendered_by=f"consentkit {manifest.consentkit_version}",
+        finalized_at=now,
+        finalized_by=f"consentkit {__version__}",
+        review_pdf=ReviewPdf(file=PACKET_NAME, sha256=review_sha256, pages=review_pages),
+        fingerprint_scheme=FINGERPRINT_SCHEME,
+        documents=tuple(documents),
+        signers=tuple(_signer_entry(r, time_zone, signed.get(r.key, [])) for r in signatures.signers),
+        events=_events(signatures, manifest, now, time_zone, sealed=seal is not None),
+        seal=seal,
+        warnings=manifest.warnings,
         # What the documents said and why: the state rules applied (with overrides and conflict
         # notes), the clause texts shown, and the language version each signer saw.
-        "template_set": manifest.get("template_set"),
-        "rules": manifest.get("rules"),
-        "clauses": manifest.get("clauses"),
-        "signer_languages": {str(s["key"]): s.get("language") for s in manifest.get("signers", [])},
-        "note": NOT_LEGAL_ADVICE,
-    }
-
-
-def audit_json(record: Mapping[str, Any]) -> bytes:
-    """The record as embedded: UTF-8 JSON, keys in a stable order."""
-    return (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        template_set=manifest.template_set,
+        rules=manifest.rules,
+        clauses=manifest.clauses,
+        signer_languages={s.key: s.language for s in manifest.signers},
+        note=NOT_LEGAL_ADVICE,
+    )

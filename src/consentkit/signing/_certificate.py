@@ -10,8 +10,8 @@ and the signing application recorded are shown as they are.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -19,7 +19,8 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from ..pdf.fonts import FontSet
-from ._audit import AUDIT_NAME, EVENT_KEYS, OWN_SOURCES, REVIEWED_NAME
+from ..records import AUDIT_NAME, REVIEWED_NAME, AuditEvent, AuditRecord, utc_text
+from ._audit import EVENT_KEYS, OWN_SOURCES
 from ._stamp import INK
 from ._words import Words, words_for
 
@@ -147,183 +148,148 @@ def utc_shown(utc: str) -> str:
     return utc.replace("T", " ").replace("Z", " UTC")
 
 
-def _moment(text: object) -> datetime | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return value if value.tzinfo is not None else None
-
-
-def when(words: Words, utc: str, time_zone: str) -> str:
+def when(words: Words, moment: datetime, time_zone: str) -> str:
     """The UTC time and, in brackets, the same moment in the practice's time zone in words."""
-    moment = _moment(utc)
-    if moment is None:
-        return utc
-    return f"{utc_shown(utc)}  ({words.moment(moment, time_zone)})"
+    return f"{utc_shown(utc_text(moment))}  ({words.moment(moment, time_zone)})"
 
 
-def _day(words: Words, text: object) -> str:
-    if not isinstance(text, str) or not text:
-        return ""
-    try:
-        return words.date(date.fromisoformat(text))
-    except ValueError:
-        return text
-
-
-def _action(words: Words, event: Mapping[str, Any]) -> str:
+def _action(words: Words, event: AuditEvent) -> str:
     """An event's action in words: consentkit's own events translated, others as recorded."""
-    action = str(event["action"])
+    action = event.action
     key = EVENT_KEYS.get(action)
-    if key is not None and event.get("source") in OWN_SOURCES:
+    if key is not None and event.source in OWN_SOURCES:
         action = words.event(key)
-    return action + (f" ({event['detail']})" if event.get("detail") else "")
+    return action + (f" ({event.detail})" if event.detail else "")
 
 
-def _packet_section(w: CertificateWriter, words: Words, record: Mapping[str, Any]) -> list[Any]:
+def _packet_section(w: CertificateWriter, words: Words, record: AuditRecord) -> list[Any]:
     label = words.label
-    zone = str(record["time_zone"])
-    review = record["review_pdf"]
-    locale = record.get("locale")
-    rendered_at = record.get("rendered_at")
-    rendered = (
-        words.audit("done_by", when=when(words, str(rendered_at), zone), who=record.get("rendered_by"))
-        if rendered_at
-        else ""
-    )
-    finalized = words.audit(
-        "done_by", when=when(words, str(record["finalized_at"]), zone), who=record["finalized_by"]
-    )
+    zone = record.time_zone
+    rendered = ""
+    if record.rendered_at is not None:
+        rendered = words.audit("done_by", when=when(words, record.rendered_at, zone), who=record.rendered_by)
+    finalized = words.audit("done_by", when=when(words, record.finalized_at, zone), who=record.finalized_by)
+    document_date = words.date(record.document_date) if record.document_date is not None else ""
     return [
         w.para(words.audit("heading_packet"), w.heading),
         w.rows(
             [
-                (label("packet_id"), str(record["packet_id"])),
-                (label("client_id"), str(record.get("client_id") or "")),
-                (label("clinician_id"), str(record.get("clinician_id") or "")),
-                (label("state"), str(record.get("state") or "")),
-                (label("language"), words.language(str(locale)) if locale else ""),
-                (label("document_date"), _day(words, record.get("document_date"))),
+                (label("packet_id"), record.packet_id),
+                (label("client_id"), record.client_id or ""),
+                (label("clinician_id"), record.clinician_id or ""),
+                (label("state"), record.state or ""),
+                (label("language"), words.language(record.locale) if record.locale else ""),
+                (label("document_date"), document_date),
                 (label("rendered"), rendered),
                 (label("finalized"), finalized),
-                (label("review_sha256"), str(review["sha256"])),
-                (label("review_pages"), str(review["pages"])),
+                (label("review_sha256"), record.review_pdf.sha256),
+                (label("review_pages"), str(record.review_pdf.pages)),
             ]
         ),
     ]
 
 
-def _documents_section(w: CertificateWriter, words: Words, record: Mapping[str, Any]) -> list[Any]:
+def _documents_section(w: CertificateWriter, words: Words, record: AuditRecord) -> list[Any]:
     label = words.label
     story: list[Any] = [w.para(words.audit("heading_documents"), w.heading)]
-    for number, document in enumerate(record["documents"], start=1):
-        first, last = document["archive_pages"]
-        locale = document.get("locale")
+    for number, document in enumerate(record.documents, start=1):
+        first, last = document.archive_pages
+        locale = document.locale
         use = ""
-        if document.get("reference_only"):
-            use = words.audit("reference_only", language=words.language_name(str(locale or "")))
+        if document.reference_only:
+            use = words.audit("reference_only", language=words.language_name(locale or ""))
         rows = [
             (label("use"), use),
-            (label("language"), words.language(str(locale)) if locale else ""),
-            (label("template"), f"{document['id']} ({document.get('template_file') or ''})"),
-            (label("template_sha256"), str(document.get("template_sha256") or "")),
-            (label("pdf_sha256"), str(document.get("pdf_sha256") or "")),
+            (label("language"), words.language(locale) if locale else ""),
+            (label("template"), f"{document.id} ({document.template_file or ''})"),
+            (label("template_sha256"), document.template_sha256 or ""),
+            (label("pdf_sha256"), document.pdf_sha256 or ""),
             (label("pages"), f"{first}–{last}" if first != last else str(first)),
-            (label("signature_places"), ", ".join(document["signature_places"])),
+            (label("signature_places"), ", ".join(document.signature_places)),
         ]
-        story.append(KeepTogether([w.para(f"{number}. {document['title']}", w.subheading), w.rows(rows)]))
+        story.append(KeepTogether([w.para(f"{number}. {document.title}", w.subheading), w.rows(rows)]))
     return story
 
 
-def _signers_section(w: CertificateWriter, words: Words, record: Mapping[str, Any]) -> list[Any]:
+def _signers_section(w: CertificateWriter, words: Words, record: AuditRecord) -> list[Any]:
     label = words.label
-    zone = str(record["time_zone"])
-    languages = record.get("signer_languages") or {}
+    zone = record.time_zone
+    languages = record.signer_languages or {}
     story: list[Any] = [w.para(words.audit("heading_signers"), w.heading)]
-    for signer in record["signers"]:
-        method = words.method(signer["method"])
-        if "image" in signer:
-            image = signer["image"]
-            method += f", {image['width']}×{image['height']} px, SHA-256 {image['sha256']}"
-        location = signer["attested_location"]
-        identity = signer["identity_verification"]
-        consent = when(words, signer["esign_consent_at"], zone)
-        if signer["esign_disclosure_version"]:
-            consent = words.audit("esign_consent", when=consent, version=signer["esign_disclosure_version"])
-        seen = languages.get(signer["key"])
+    for signer in record.signers:
+        method = words.method(signer.method)
+        if signer.image is not None:
+            image = signer.image
+            method += f", {image.width}×{image.height} px, SHA-256 {image.sha256}"
+        location = signer.attested_location
+        identity = signer.identity_verification
+        consent = when(words, signer.esign_consent_at, zone)
+        if signer.esign_disclosure_version:
+            consent = words.audit("esign_consent", when=consent, version=signer.esign_disclosure_version)
+        seen = languages.get(signer.key)
         rows = [
-            (label("signature_place"), signer["key"]),
-            (label("relationship"), signer["relationship"]),
+            (label("signature_place"), signer.key),
+            (label("relationship"), signer.relationship),
             (label("method"), method),
-            (label("signed"), when(words, signer["signed_at"], zone)),
-            (label("language_seen"), words.language(str(seen)) if seen else ""),
-            (label("ip_address"), signer["ip_address"]),
-            (label("user_agent"), signer["user_agent"]),
-            (label("location"), f"{location['address']} ({location['state']})"),
-            (
-                label("identity"),
-                identity["method"] + (f"; {identity['detail']}" if identity["detail"] else ""),
-            ),
+            (label("signed"), when(words, signer.signed_at, zone)),
+            (label("language_seen"), words.language(seen) if seen else ""),
+            (label("ip_address"), signer.ip_address or ""),
+            (label("user_agent"), signer.user_agent),
+            (label("location"), f"{location.address} ({location.state})"),
+            (label("identity"), identity.method + (f"; {identity.detail}" if identity.detail else "")),
             (label("esign_consent"), consent),
-            (label("intent"), f"“{signer['intent_statement']}”"),
-            (label("documents_signed"), ", ".join(signer["documents"])),
+            (label("intent"), f"“{signer.intent_statement}”"),
+            (label("documents_signed"), ", ".join(signer.documents)),
         ]
-        heading = words.audit("signer_heading", role=words.role(signer["role"]), name=signer["full_name"])
+        heading = words.audit("signer_heading", role=words.role(signer.role), name=signer.full_name)
         story.append(KeepTogether([w.para(heading, w.subheading), w.rows(rows)]))
     return story
 
 
-def _events_section(w: CertificateWriter, words: Words, record: Mapping[str, Any]) -> list[Any]:
-    zone = str(record["time_zone"])
-    rows = []
-    for event in record["events"]:
-        moment = _moment(event["at"])
-        rows.append(
-            [
-                event["at"].replace("T", " ").replace("Z", ""),
-                words.moment(moment, zone) if moment is not None else "",
-                event["actor"],
-                _action(words, event),
-                event.get("ip_address") or "",
-            ]
-        )
+def _events_section(w: CertificateWriter, words: Words, record: AuditRecord) -> list[Any]:
+    zone = record.time_zone
+    rows = [
+        [
+            utc_text(event.at).replace("T", " ").replace("Z", ""),
+            words.moment(event.at, zone),
+            event.actor,
+            _action(words, event),
+            event.ip_address or "",
+        ]
+        for event in record.events
+    ]
     header = [words.label(key) for key in ("time_utc", "time_local", "actor", "action", "ip_address")]
     return [w.para(words.audit("heading_events"), w.heading), w.grid(header, rows, _EVENT_COLUMNS)]
 
 
-def _seal_section(w: CertificateWriter, words: Words, record: Mapping[str, Any]) -> list[Any]:
-    seal = record.get("seal")
-    if seal:
-        text = words.audit("sealed", level=seal["level"], signer=seal["signer"])
+def _seal_section(w: CertificateWriter, words: Words, record: AuditRecord) -> list[Any]:
+    seal = record.seal
+    if seal is not None:
+        text = words.audit("sealed", level=seal.level, signer=seal.signer)
     else:
         text = words.audit("not_sealed")
     story: list[Any] = [w.para(words.audit("heading_seal"), w.heading), w.para(text), Spacer(1, 10)]
-    for warning in record.get("warnings") or []:
+    for warning in record.warnings:
         story.append(w.para(words.audit("warning", warning=warning), w.small))
     story.append(w.para(f"{words.audit('verify')} {words.audit('not_legal_advice')}", w.small))
     return story
 
 
-def audit_pages(record: Mapping[str, Any], fonts: FontSet, *, page_size: tuple[float, float]) -> bytes:
-    """Draw the audit certificate of ``record`` (an audit record without ``audit_pages``) in the
-    packet's language: the words of ``record["locale"]`` (an unknown locale gives English), dates
-    and local times from babel in that language."""
-    words = words_for(record.get("locale"))
+def audit_pages(record: AuditRecord, fonts: FontSet, *, page_size: tuple[float, float]) -> bytes:
+    """Draw the audit certificate of ``record`` in the packet's language: the words of its
+    ``locale`` (an unknown locale gives English), dates and local times from babel in that
+    language."""
+    words = words_for(record.locale)
     w = CertificateWriter(
-        fonts, page_size=page_size, title=words.audit("pdf_title", packet_id=record["packet_id"])
+        fonts, page_size=page_size, title=words.audit("pdf_title", packet_id=record.packet_id)
     )
     intro = words.audit(
         "intro",
         audit_file=AUDIT_NAME,
         reviewed_file=REVIEWED_NAME,
-        time_zone=words.time_zone(str(record["time_zone"])),
+        time_zone=words.time_zone(record.time_zone),
     )
-    packet_line = words.audit(
-        "packet_line", packet_id=record["packet_id"], practice=record.get("practice_name") or ""
-    )
+    packet_line = words.audit("packet_line", packet_id=record.packet_id, practice=record.practice_name or "")
     return w.build(
         [
             w.para(words.audit("title"), w.title),

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
@@ -21,9 +19,11 @@ from ..pdf.embed import AssociatedFile
 from ..pdf.fingerprint import page_fingerprints
 from ..pdf.fonts import font_set
 from ..pdf.merge import page_sizes
+from ..records import MANIFEST_NAME, PACKET_NAME, AuditRecord, Manifest, PacketFile, SealRecord
+from ..records import read_manifest as records_read_manifest
 from ._anchors import find_anchors
 from ._archive import assemble_archive
-from ._audit import audit_json, audit_record
+from ._audit import audit_record
 from ._certificate import audit_pages
 from ._load import load_signatures
 from ._model import Method, Signatures
@@ -32,14 +32,11 @@ from ._stamp import Stamp, draw_overlay
 
 __all__ = ["FinalizeResult", "finalize_packet", "read_manifest"]
 
-MANIFEST_NAME = "manifest.json"
-PACKET_NAME = "packet.pdf"
-MANIFEST_SCHEMA = "consentkit.manifest/1"
 #: How far signing times may lie outside [rendered, finalized] (clocks of two servers differ).
 CLOCK_SKEW = timedelta(minutes=5)
 #: Builds more associated files from the audit record, the manifest and the reviewed packet's
 #: bytes, e.g. :func:`consentkit.lifecycle.fhir_associated_files`; they are embedded before the seal.
-ExtraFiles = Callable[[Mapping[str, Any], Mapping[str, Any], bytes], Sequence[AssociatedFile]]
+ExtraFiles = Callable[[AuditRecord, Manifest, bytes], Sequence[AssociatedFile]]
 
 
 @attrs.frozen
@@ -57,57 +54,46 @@ class FinalizeResult:
     #: The seal's certificate subject, or ``None`` when not sealed.
     sealed_by: str | None
     #: The audit record embedded as ``audit.json``.
-    audit: dict[str, Any] = attrs.field(repr=False, eq=False)
+    audit: AuditRecord = attrs.field(repr=False, eq=False)
 
     @property
     def sealed(self) -> bool:
         return self.sealed_by is not None
 
 
-def read_manifest(packet_dir: Path) -> dict[str, Any]:
-    """Read and shape-check a packet folder's ``manifest.json``.
+def read_manifest(packet_dir: Path) -> Manifest:
+    """Read a packet folder's ``manifest.json`` and check that it describes a complete packet.
 
     Raises:
         PacketError: the folder, the manifest or one of its fields is missing or malformed.
     """
-    path = packet_dir / MANIFEST_NAME
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise PacketError(
-            f"{packet_dir.name}: no {MANIFEST_NAME}; is this a folder written by render?"
-        ) from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PacketError(f"{packet_dir.name}/{MANIFEST_NAME} cannot be read ({exc})") from exc
-    if not isinstance(manifest, dict) or manifest.get("schema") != MANIFEST_SCHEMA:
-        raise PacketError(f"{packet_dir.name}/{MANIFEST_NAME} is not a {MANIFEST_SCHEMA} manifest")
-    try:
-        str(manifest["packet_id"])
-        str(manifest["packet"]["sha256"])
-        int(manifest["packet"]["pages"])
-        for signer in manifest["signers"]:
-            str(signer["key"])
-            str(signer["role"])
-        for document in manifest["documents"]:
-            str(document["id"])
-            str(document["title"])
-            first, last = (int(n) for n in document["packet_pages"])
-            if not 1 <= first <= last <= int(manifest["packet"]["pages"]):
-                raise ValueError("packet_pages out of range")
-            list(document["signature_places"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise PacketError(f"{packet_dir.name}/{MANIFEST_NAME} is incomplete or malformed ({exc})") from exc
+    manifest = records_read_manifest(packet_dir)
+    where = f"{packet_dir.name}/{MANIFEST_NAME}"
+    if manifest.packet is None:
+        raise PacketError(f"{where} is incomplete or malformed (packet: required field is missing)")
+    for number, document in enumerate(manifest.documents, start=1):
+        if document.packet_pages is None:
+            missing = f"documents.{number}.packet_pages: required field is missing"
+            raise PacketError(f"{where} is incomplete or malformed ({missing})")
+        first, last = document.packet_pages
+        if not 1 <= first <= last <= manifest.packet.pages:
+            raise PacketError(f"{where} is incomplete or malformed (packet_pages out of range)")
     return manifest
 
 
-def _check_identity(manifest: Mapping[str, Any], signatures: Signatures, review: bytes) -> None:
-    packet_id = str(manifest["packet_id"])
+def _packet(manifest: Manifest) -> PacketFile:
+    assert manifest.packet is not None  # read_manifest made sure
+    return manifest.packet
+
+
+def _check_identity(manifest: Manifest, signatures: Signatures, review: bytes) -> None:
+    packet_id = manifest.packet_id
     if signatures.packet_id != packet_id:
         raise SigningError(
             f"the signatures are for packet {signatures.packet_id}, but this folder holds packet {packet_id}"
         )
     on_disk = hashlib.sha256(review).hexdigest()
-    if on_disk != manifest["packet"]["sha256"]:
+    if on_disk != _packet(manifest).sha256:
         raise SigningError(
             "packet.pdf has changed since it was rendered (its SHA-256 no longer matches manifest.json); "
             "render the packet again and have it signed again"
@@ -119,12 +105,12 @@ def _check_identity(manifest: Mapping[str, Any], signatures: Signatures, review:
         )
 
 
-def _check_signers(manifest: Mapping[str, Any], signatures: Signatures) -> None:
-    roles = {str(s["key"]): str(s["role"]) for s in manifest["signers"]}
+def _check_signers(manifest: Manifest, signatures: Signatures) -> None:
+    roles = {s.key: s.role for s in manifest.signers}
     places: dict[str, list[str]] = {}
-    for document in manifest["documents"]:
-        for key in document["signature_places"]:
-            places.setdefault(str(key), []).append(str(document["id"]))
+    for document in manifest.documents:
+        for key in document.signature_places:
+            places.setdefault(key, []).append(document.id)
     for number, record in enumerate(signatures.signers, start=1):
         if record.key not in roles:
             known = ", ".join(roles) or "none"
@@ -141,21 +127,17 @@ def _check_signers(manifest: Mapping[str, Any], signatures: Signatures) -> None:
         raise SigningError(f"missing signature: {details}")
 
 
-def _check_times(manifest: Mapping[str, Any], signatures: Signatures, now: datetime) -> None:
-    rendered: datetime | None = None
-    try:
-        rendered = datetime.fromisoformat(str(manifest.get("generated_at")))
-    except ValueError:
-        rendered = None
+def _check_times(manifest: Manifest, signatures: Signatures, now: datetime) -> None:
+    rendered = manifest.generated_at
     for number, record in enumerate(signatures.signers, start=1):
         if record.signed_at > now + CLOCK_SKEW:
             raise SigningError(f"signers.{number}.signed_at: lies in the future")
-        if rendered is not None and rendered.tzinfo is not None and record.signed_at < rendered - CLOCK_SKEW:
+        if rendered is not None and record.signed_at < rendered - CLOCK_SKEW:
             raise SigningError(f"signers.{number}.signed_at: is before the packet was rendered")
 
 
-def _time_zone(manifest: Mapping[str, Any], fallback: str | None) -> str:
-    zone = str(manifest.get("time_zone") or fallback or "UTC")
+def _time_zone(manifest: Manifest, fallback: str | None) -> str:
+    zone = manifest.time_zone or fallback or "UTC"
     try:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -239,7 +221,8 @@ def finalize_packet(
         reason = f"Sealed archive of consent packet {signatures.packet_id}"
         archive = seal_pdf(archive, loaded, timestamp_url=timestamp_url, reason=reason)
     write_new(out, archive)
-    first, last = record["audit_pages"]
+    assert record.audit_pages is not None  # _assemble set them
+    first, last = record.audit_pages
     return FinalizeResult(
         path=out,
         packet_id=signatures.packet_id,
@@ -253,15 +236,15 @@ def finalize_packet(
 
 def _assemble(
     packet_dir: Path,
-    manifest: dict[str, Any],
+    manifest: Manifest,
     signatures: Signatures,
     review: bytes,
     *,
     zone: str,
     now: datetime,
-    seal_info: dict[str, Any] | None,
+    seal_info: SealRecord | None,
     extra_files: ExtraFiles | None = None,
-) -> tuple[bytes, dict[str, Any]]:
+) -> tuple[bytes, AuditRecord]:
     """The unsealed archive and its audit record."""
     try:
         with pikepdf.open(io.BytesIO(review)) as pdf:
@@ -270,10 +253,10 @@ def _assemble(
             fingerprints = page_fingerprints(pdf, count, layout="reviewed")
     except pikepdf.PdfError as exc:
         raise PacketError(f"{packet_dir.name}/{PACKET_NAME} is not a readable PDF ({exc})") from exc
-    if count != int(manifest["packet"]["pages"]):
-        raise PacketError(f"{PACKET_NAME} has {count} pages, the manifest says {manifest['packet']['pages']}")
+    if count != _packet(manifest).pages:
+        raise PacketError(f"{PACKET_NAME} has {count} pages, the manifest says {_packet(manifest).pages}")
     stamps = []
-    for anchor in find_anchors(review, manifest["documents"]):
+    for anchor in find_anchors(review, manifest.documents):
         signer = signatures.signer(anchor.key)
         assert signer is not None  # _check_signers made sure
         stamps.append(Stamp(anchor=anchor, record=signer))
@@ -299,8 +282,7 @@ def _assemble(
     certificate = audit_pages(record, fonts, page_size=sizes[0])
     with pikepdf.open(io.BytesIO(certificate)) as drawn:
         extra = len(drawn.pages)
-    record["audit_pages"] = [count + 1, count + extra]
-    record["pages"] = count + extra
+    record = attrs.evolve(record, audit_pages=(count + 1, count + extra), pages=count + extra)
     # The footer's date is the day the last signer signed, where the practice is.
     last_signed = max(r.signed_at for r in signatures.signers)
     overlay = draw_overlay(
@@ -311,12 +293,12 @@ def _assemble(
         signed_on=last_signed.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d"),
         time_zone=zone,
     )
-    practice = str(manifest.get("practice_name") or "")
+    practice = manifest.practice_name
     archive = assemble_archive(
         review,
         audit_pages=certificate,
         overlay=overlay,
-        audit_json=audit_json(record),
+        audit_json=record.to_json(),
         title=f"Signed consent packet {signatures.packet_id}",
         subject=f"{practice}: signed consent packet with audit certificate"
         if practice

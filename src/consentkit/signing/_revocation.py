@@ -32,7 +32,8 @@ from ..pdf.embed import AssociatedFile, attach_associated_files, read_associated
 from ..pdf.fonts import font_set
 from ..pdf.merge import page_sizes
 from ..pdf.metadata import edit_metadata
-from ._audit import AUDIT_NAME, AUDIT_SCHEMA, NOT_LEGAL_ADVICE, local_text, utc_text
+from ..records import AUDIT_NAME, AUDIT_SCHEMA, AuditRecord, RecordError, utc_text
+from ._audit import NOT_LEGAL_ADVICE, local_text
 from ._certificate import CertificateWriter, utc_shown
 from ._finalize import CLOCK_SKEW
 from ._seal import SealConfig, load_seal, seal_info, seal_pdf
@@ -175,7 +176,7 @@ def _text(value: str, field: str, limit: int) -> str:
     return text
 
 
-def _original_parts(data: bytes, name: str) -> tuple[dict[str, Any], tuple[float, float]]:
+def _original_parts(data: bytes, name: str) -> tuple[AuditRecord, tuple[float, float]]:
     """The original's audit record and page size, after checking it can be revoked."""
     try:
         pdf = pikepdf.open(io.BytesIO(data))
@@ -187,20 +188,24 @@ def _original_parts(data: bytes, name: str) -> tuple[dict[str, Any], tuple[float
         if AUDIT_NAME not in pdf.attachments:
             raise PacketError(f"{name} is not a finalized consentkit packet (no {AUDIT_NAME})")
         try:
-            audit = json.loads(pdf.attachments[AUDIT_NAME].get_file().read_bytes().decode("utf-8"))
+            raw = json.loads(pdf.attachments[AUDIT_NAME].get_file().read_bytes().decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise PacketError(f"{name}: {AUDIT_NAME} is not valid JSON") from exc
-        if not isinstance(audit, dict) or audit.get("schema") != AUDIT_SCHEMA:
+        if not isinstance(raw, dict) or raw.get("schema") != AUDIT_SCHEMA:
             raise PacketError(f"{name}: {AUDIT_NAME} is not a {AUDIT_SCHEMA} record")
+        try:
+            audit = AuditRecord.from_json(raw)
+        except RecordError as exc:
+            raise PacketError(f"{name}: {AUDIT_NAME} is incomplete or malformed ({exc})") from exc
         intents = pdf.Root.get("/OutputIntents")
         if not isinstance(intents, pikepdf.Array) or len(intents) == 0:
             raise PacketError(f"{name} has no PDF/A OutputIntent to carry over")
         return audit, page_sizes(pdf)[0]
 
 
-def _page(record: dict[str, Any], audit: dict[str, Any], *, page_size: tuple[float, float]) -> bytes:
+def _page(record: dict[str, Any], audit: AuditRecord, *, page_size: tuple[float, float]) -> bytes:
     """The revocation page, in the language of the revoked packet."""
-    words = words_for(audit.get("locale"))
+    words = words_for(audit.locale)
     text, label = words.revocation, words.revocation_label
     w = CertificateWriter(
         font_set(), page_size=page_size, title=text("pdf_title", packet_id=record["packet_id"])
@@ -209,8 +214,8 @@ def _page(record: dict[str, Any], audit: dict[str, Any], *, page_size: tuple[flo
     zone = str(record["time_zone"])
     moment = words.moment(datetime.fromisoformat(record["revoked_at"]), zone)
     revoked = f"{utc_shown(record['revoked_at'])}  ({moment})"
-    signed = [d for d in audit.get("documents", []) if d.get("signature_places")]
-    signers = ", ".join(f"{s.get('full_name')} ({s.get('key')})" for s in audit.get("signers", []))
+    signed = [d for d in audit.documents if d.signature_places]
+    signers = ", ".join(f"{s.full_name} ({s.key})" for s in audit.signers)
     seal = record.get("seal")
     intro = text(
         "intro",
@@ -248,7 +253,7 @@ def _page(record: dict[str, Any], audit: dict[str, Any], *, page_size: tuple[flo
                     (label("finalized"), str(original.get("finalized_at") or "")),
                     (label("sealed_by"), str(original.get("sealed_by") or text("not_sealed_by"))),
                     (label("signed_by"), signers),
-                    (label("documents"), "; ".join(str(d.get("title")) for d in signed)),
+                    (label("documents"), "; ".join(d.title for d in signed)),
                 ]
             ),
             w.para(text("heading_seal"), w.heading),
@@ -334,21 +339,17 @@ def revoke_archive(
     except OSError as exc:
         raise PacketError(f"cannot read {archive.name} ({exc.strerror})") from exc
     audit, page_size = _original_parts(original, archive.name)
-    packet_id = str(audit.get("packet_id") or "")
-    try:
-        finalized = datetime.fromisoformat(str(audit["finalized_at"]))
-    except (KeyError, ValueError) as exc:
-        raise PacketError(f"{archive.name}: {AUDIT_NAME} has no valid finalized_at") from exc
-    if now < finalized - CLOCK_SKEW:
+    packet_id = audit.packet_id
+    if now < audit.finalized_at - CLOCK_SKEW:
         raise InputError("lies before the packet was finalized", field="now")
     inactive = consents(original, archive.name, now)
     loaded = load_seal(seal) if seal is not None else None
-    zone = str(audit.get("time_zone") or "UTC")
+    zone = audit.time_zone or "UTC"
     record: dict[str, Any] = {
         "schema": REVOCATION_SCHEMA,
         "packet_id": packet_id,
-        "client_id": audit.get("client_id"),
-        "practice_name": audit.get("practice_name"),
+        "client_id": audit.client_id,
+        "practice_name": audit.practice_name,
         "revoked_at": utc_text(now),
         "revoked_at_local": local_text(now, zone),
         "time_zone": zone,
@@ -359,17 +360,17 @@ def revoke_archive(
             "embedded_as": ORIGINAL_NAME,
             "sha256": hashlib.sha256(original).hexdigest(),
             "size": len(original),
-            "pages": audit.get("pages"),
-            "finalized_at": audit.get("finalized_at"),
-            "sealed_by": (audit.get("seal") or {}).get("signer"),
+            "pages": audit.pages,
+            "finalized_at": utc_text(audit.finalized_at),
+            "sealed_by": audit.seal.signer if audit.seal is not None else None,
         },
         "fhir": {"embedded_as": inactive.name, "status": "inactive"},
-        "seal": seal_info(loaded, timestamp_url) if loaded is not None else None,
+        "seal": seal_info(loaded, timestamp_url).to_json() if loaded is not None else None,
         "created_by": f"consentkit {__version__}",
         "note": NOT_LEGAL_ADVICE,
     }
     page = _page(record, audit, page_size=page_size)
-    practice = str(audit.get("practice_name") or "")
+    practice = audit.practice_name or ""
     title = f"Revocation of consent packet {packet_id}"
     data = _assemble(
         page,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import io
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import attrs
@@ -23,6 +22,7 @@ from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata, PdfSigner
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
 
 from ..errors import SigningError
+from ..records import SealRecord
 
 __all__ = ["SEAL_FIELD", "LoadedSeal", "SealConfig", "load_seal", "seal_info", "seal_pdf"]
 
@@ -88,15 +88,15 @@ def load_seal(config: SealConfig) -> LoadedSeal:
     )
 
 
-def seal_info(seal: LoadedSeal, timestamp_url: str | None) -> dict[str, Any]:
+def seal_info(seal: LoadedSeal, timestamp_url: str | None) -> SealRecord:
     """What a record (``audit.json``, ``revocation.json``) says of the seal the file will get."""
-    return {
-        "signer": seal.subject,
-        "level": "PAdES B-T" if timestamp_url else "PAdES B-B",
-        "timestamp_url": timestamp_url,
-        "field": SEAL_FIELD,
-        "certificates": list(seal.certificates),
-    }
+    return SealRecord(
+        signer=seal.subject,
+        level="PAdES B-T" if timestamp_url else "PAdES B-B",
+        timestamp_url=timestamp_url,
+        field=SEAL_FIELD,
+        certificates=seal.certificates,
+    )
 
 
 def seal_pdf(pdf: bytes, seal: LoadedSeal, *, timestamp_url: str | None = None, reason: str = "") -> bytes:

@@ -5,75 +5,22 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import attrs
 import pikepdf
 
-# asn1crypto ships no type information.
-from asn1crypto import cms, pem  # type: ignore[import-untyped, unused-ignore]
-from asn1crypto import x509 as asn1_x509  # type: ignore[import-untyped, unused-ignore]
-from cryptography import x509 as crypto_x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import validate_pdf_signature
-from pyhanko.sign.validation.settings import KeyUsageConstraints
-from pyhanko.sign.validation.status import SignatureCoverageLevel
-from pyhanko_certvalidator import ValidationContext
-
 from ..errors import LayoutError, VerificationError
-from ..pdf.archival import check_archival
+from ..pdf.archival import archival_report
 from ..pdf.embed import read_associated_file
 from ..pdf.fingerprint import FINGERPRINT_SCHEME, page_fingerprints
-from ._audit import AUDIT_NAME, AUDIT_SCHEMA, REVIEWED_NAME
+from ..records import AUDIT_NAME, AUDIT_SCHEMA, REVIEWED_NAME, AuditRecord, RecordError, SealRecord
 from ._revocation import REVOCATION_NAME, check_original, describe, read_revocation
+from ._seal_check import Check, SealStatus, load_trust, seal_checks
 
 __all__ = ["Check", "SealStatus", "VerificationReport", "load_trust", "verify_packet"]
-
-_KEY_USAGE = KeyUsageConstraints(
-    key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False
-)
-
-
-@attrs.frozen
-class Check:
-    """One thing :func:`verify_packet` looked at.
-
-    Attributes:
-        name: ``structure``, ``archival``, ``audit record``, ``reviewed packet``,
-            ``page content`` or ``seal``.
-        ok: ``True`` passed, ``False`` failed, ``None`` not applicable (e.g. not sealed).
-        detail: what was found, in one line.
-    """
-
-    name: str
-    ok: bool | None
-    detail: str
-
-
-@attrs.frozen
-class SealStatus:
-    """What pyHanko found about the seal."""
-
-    #: The sealing certificate's subject.
-    signer: str
-    #: The signed bytes hash as signed (nothing in the covered bytes changed).
-    intact: bool
-    #: The signature value is cryptographically valid.
-    valid: bool
-    #: The seal covers the whole file: no update was appended after it.
-    covers_whole_file: bool
-    #: No modification the certification forbids.
-    docmdp_ok: bool
-    #: The certificate chains to a ``trust`` root; ``None`` when no trust roots were given.
-    trusted: bool | None
-    #: The RFC 3161 timestamp (UTC, ISO 8601), if the seal has one.
-    timestamp: str | None = None
-    #: Whether the timestamp token is valid (and trusted, when trust roots were given).
-    timestamp_ok: bool | None = None
 
 
 @attrs.frozen
@@ -138,40 +85,6 @@ class VerificationReport:
         return lines
 
 
-def load_trust(paths: str | Path | Sequence[str | Path]) -> list[asn1_x509.Certificate]:
-    """Read trust-root certificates from PEM (one or more per file) or DER files.
-
-    Raises:
-        VerificationError: a file cannot be read or holds no certificate.
-    """
-    if isinstance(paths, str | Path):
-        paths = [paths]
-    roots: list[asn1_x509.Certificate] = []
-    for item in paths:
-        path = Path(item)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise VerificationError(f"cannot read the trust file {path.name} ({exc.strerror})") from exc
-        try:
-            if pem.detect(data):
-                found = [
-                    asn1_x509.Certificate.load(der)
-                    for kind, _, der in pem.unarmor(data, multiple=True)
-                    if kind == "CERTIFICATE"
-                ]
-            else:
-                found = [asn1_x509.Certificate.load(data)]
-            for cert in found:
-                _ = cert.subject.human_friendly  # parse now, not in the middle of validation
-        except (ValueError, TypeError) as exc:
-            raise VerificationError(f"the trust file {path.name} holds no readable certificate") from exc
-        if not found:
-            raise VerificationError(f"the trust file {path.name} holds no certificate")
-        roots.extend(found)
-    return roots
-
-
 def _version_problems(pdf: pikepdf.Pdf) -> list[str]:
     """PDF/A-3 is based on PDF 1.7: a catalog ``/Version`` above that breaks the claim."""
     version = pdf.Root.get("/Version")
@@ -188,7 +101,7 @@ def _version_problems(pdf: pikepdf.Pdf) -> list[str]:
     )
 
 
-def _audit_checks(pdf: pikepdf.Pdf) -> tuple[list[Check], dict[str, Any] | None]:
+def _audit_checks(pdf: pikepdf.Pdf) -> tuple[list[Check], AuditRecord | None]:
     found = read_associated_file(pdf, AUDIT_NAME)
     if found is None:
         return [
@@ -200,362 +113,169 @@ def _audit_checks(pdf: pikepdf.Pdf) -> tuple[list[Check], dict[str, Any] | None]
         ], None
     data, relationship = found
     try:
-        record = json.loads(data.decode("utf-8"))
+        raw = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         return [Check("audit record", False, f"{AUDIT_NAME} is not valid JSON")], None
-    if not isinstance(record, dict) or record.get("schema") != AUDIT_SCHEMA:
+    if not isinstance(raw, dict) or raw.get("schema") != AUDIT_SCHEMA:
         return [Check("audit record", False, f"{AUDIT_NAME} is not a {AUDIT_SCHEMA} record")], None
-    if record.get("fingerprint_scheme") != FINGERPRINT_SCHEME:
+    if raw.get("fingerprint_scheme") != FINGERPRINT_SCHEME:
         return [Check("audit record", False, "unknown page fingerprint scheme")], None
+    try:
+        record = AuditRecord.from_json(raw)
+    except RecordError as exc:
+        return [Check("audit record", False, f"{AUDIT_NAME} is incomplete ({exc})")], None
     if relationship != "/Data":
         return [Check("audit record", False, f"{AUDIT_NAME} is not attached as /Data")], record
     # Keys only: signers' names are protected health information, shown on request (show_names).
-    signers = ", ".join(str(s.get("key")) for s in record.get("signers", []) if isinstance(s, dict))
+    signers = ", ".join(s.key for s in record.signers)
     return [Check("audit record", True, f"{AUDIT_NAME} present; signed by {signers}")], record
 
 
-def _content_checks(pdf: pikepdf.Pdf, record: dict[str, Any]) -> list[Check]:
-    checks: list[Check] = []
-    try:
-        review = record["review_pdf"]
-        documents = record["documents"]
-        expected: list[str] = []
-        for document in documents:
-            first, last = document["archive_pages"]
-            if first != len(expected) + 1 or len(document["page_fingerprints"]) != last - first + 1:
-                raise ValueError("document pages are not consecutive")
-            expected.extend(str(p) for p in document["page_fingerprints"])
-        pages = int(review["pages"])
-        total = int(record["pages"])
-        audit_first, audit_last = (int(n) for n in record["audit_pages"])
-    except (KeyError, TypeError, ValueError) as exc:
-        return [Check("audit record", False, f"{AUDIT_NAME} is incomplete ({exc})")]
-    if len(expected) != pages or audit_first != pages + 1 or audit_last != total:
-        return [Check("audit record", False, f"{AUDIT_NAME} page ranges are inconsistent")]
-    if len(pdf.pages) != total:
-        checks.append(
-            Check("page content", False, f"the file has {len(pdf.pages)} pages; {AUDIT_NAME} says {total}")
-        )
-        return checks
+def _expected_fingerprints(record: AuditRecord) -> list[str] | None:
+    """The signed pages' fingerprints in page order, or ``None`` when the record's page ranges
+    are inconsistent (documents not consecutive, fingerprints missing, the certificate not
+    right after them)."""
+    expected: list[str] = []
+    for document in record.documents:
+        first, last = document.archive_pages
+        if first != len(expected) + 1 or len(document.page_fingerprints) != last - first + 1:
+            return None
+        expected.extend(document.page_fingerprints)
+    if record.audit_pages is None or record.pages is None:
+        return None
+    audit_first, audit_last = record.audit_pages
+    pages = record.review_pdf.pages
+    if len(expected) != pages or audit_first != pages + 1 or audit_last != record.pages:
+        return None
+    return expected
 
+
+def _reviewed_check(pdf: pikepdf.Pdf, record: AuditRecord, expected: list[str]) -> Check:
+    """The embedded reviewed packet matches the record's hash and page fingerprints."""
     found = read_associated_file(pdf, REVIEWED_NAME)
     if found is None:
-        checks.append(Check("reviewed packet", False, f"no {REVIEWED_NAME} attached"))
-    else:
-        data, relationship = found
-        digest = hashlib.sha256(data).hexdigest()
-        if digest != review.get("sha256"):
-            checks.append(
-                Check(
-                    "reviewed packet",
-                    False,
-                    f"the attached {REVIEWED_NAME} does not match the SHA-256 in {AUDIT_NAME}",
-                )
+        return Check("reviewed packet", False, f"no {REVIEWED_NAME} attached")
+    data, relationship = found
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != record.review_pdf.sha256:
+        return Check(
+            "reviewed packet",
+            False,
+            f"the attached {REVIEWED_NAME} does not match the SHA-256 in {AUDIT_NAME}",
+        )
+    if relationship != "/Source":
+        return Check("reviewed packet", False, f"{REVIEWED_NAME} is not attached as /Source")
+    pages = record.review_pdf.pages
+    try:
+        with pikepdf.open(io.BytesIO(data)) as reviewed:
+            ok = (
+                len(reviewed.pages) == pages
+                and page_fingerprints(reviewed, pages, layout="reviewed") == expected
             )
-        elif relationship != "/Source":
-            checks.append(Check("reviewed packet", False, f"{REVIEWED_NAME} is not attached as /Source"))
-        else:
-            try:
-                with pikepdf.open(io.BytesIO(data)) as reviewed:
-                    ok = (
-                        len(reviewed.pages) == pages
-                        and page_fingerprints(reviewed, pages, layout="reviewed") == expected
-                    )
-            except pikepdf.PdfError:
-                ok = False
-            checks.append(
-                Check(
-                    "reviewed packet",
-                    ok,
-                    f"{REVIEWED_NAME} matches SHA-256 {digest[:16]}… and the page hashes in {AUDIT_NAME}"
-                    if ok
-                    else f"the pages of {REVIEWED_NAME} do not match the page hashes in {AUDIT_NAME}",
-                )
-            )
+    except pikepdf.PdfError:
+        ok = False
+    return Check(
+        "reviewed packet",
+        ok,
+        f"{REVIEWED_NAME} matches SHA-256 {digest[:16]}… and the page hashes in {AUDIT_NAME}"
+        if ok
+        else f"the pages of {REVIEWED_NAME} do not match the page hashes in {AUDIT_NAME}",
+    )
+
+
+def _pages_check(pdf: pikepdf.Pdf, record: AuditRecord, expected: list[str]) -> Check:
+    """Every signed page still shows exactly the reviewed content."""
+    pages = record.review_pdf.pages
     try:
         actual = page_fingerprints(pdf, pages, layout="archive")
     except LayoutError as exc:
-        checks.append(Check("page content", False, f"a signed page was restructured ({exc})"))
-        return checks
+        return Check("page content", False, f"a signed page was restructured ({exc})")
     except pikepdf.PdfError as exc:
-        checks.append(Check("page content", False, f"the pages cannot be read ({exc})"))
-        return checks
+        return Check("page content", False, f"the pages cannot be read ({exc})")
     changed = [n for n, (a, b) in enumerate(zip(actual, expected, strict=True), start=1) if a != b]
     if changed:
         titles = [
-            d.get("title", d.get("id"))
-            for d in documents
-            if any(d["archive_pages"][0] <= n <= d["archive_pages"][1] for n in changed)
+            d.title
+            for d in record.documents
+            if any(d.archive_pages[0] <= n <= d.archive_pages[1] for n in changed)
         ]
-        checks.append(
+        return Check(
+            "page content",
+            False,
+            f"page(s) {', '.join(map(str, changed))} differ from what was reviewed ({'; '.join(titles)})",
+        )
+    return Check(
+        "page content",
+        True,
+        f"the {pages} signed pages of {len(record.documents)} documents show exactly the reviewed "
+        "content (plus signatures and footer)",
+    )
+
+
+def _content_checks(pdf: pikepdf.Pdf, record: AuditRecord) -> list[Check]:
+    expected = _expected_fingerprints(record)
+    if expected is None:
+        return [Check("audit record", False, f"{AUDIT_NAME} page ranges are inconsistent")]
+    if len(pdf.pages) != record.pages:
+        return [
             Check(
                 "page content",
                 False,
-                f"page(s) {', '.join(map(str, changed))} differ from what was reviewed "
-                f"({'; '.join(map(str, titles))})",
+                f"the file has {len(pdf.pages)} pages; {AUDIT_NAME} says {record.pages}",
             )
-        )
-    else:
-        checks.append(
-            Check(
-                "page content",
-                True,
-                f"the {pages} signed pages of {len(documents)} documents show exactly the reviewed "
-                "content (plus signatures and footer)",
-            )
-        )
-    return checks
+        ]
+    return [_reviewed_check(pdf, record, expected), _pages_check(pdf, record, expected)]
 
 
-def _der_length(raw: bytes) -> int | None:
-    """The length of the DER object at the start of ``raw`` (``None`` if it is not one)."""
-    if len(raw) < 2 or raw[0] != 0x30:
-        return None
-    first = raw[1]
-    if first < 0x80:
-        return 2 + first
-    count = first & 0x7F
-    if count == 0 or count > 4 or len(raw) < 2 + count:
-        return None
-    end = 2 + count + int.from_bytes(raw[2 : 2 + count], "big")
-    return end if end <= len(raw) else None
+@attrs.frozen
+class _Read:
+    """What the file's records say: the checks of them, and what the seal checks and the report
+    need."""
+
+    checks: list[Check]
+    packet_id: str | None = None
+    expected_seal: SealRecord | None = None
+    signers: tuple[dict[str, str], ...] = ()
+    revocation: dict[str, Any] | None = None
+    original: bytes | None = None
 
 
-def _certificates_consistent(signed_data: Any, roots: Sequence[asn1_x509.Certificate]) -> bool:
-    """Every certificate in the seal is signed by its issuer.
-
-    pyHanko only needs the certificates on the signer's path; this also catches a change to a
-    certificate it would ignore (an extra copy of a CA certificate, say). With trust roots every
-    certificate's issuer must be at hand (in the seal or among the roots); without them, a
-    certificate whose issuer is absent is passed over, as a seal may carry an incomplete chain.
-    """
-    embedded = [choice.chosen for choice in signed_data["certificates"] if choice.name == "certificate"]
+def _read_revocation(pdf: pikepdf.Pdf) -> _Read:
+    record, original, problem = read_revocation(pdf)
+    checks = [Check("revocation", problem is None, problem or describe(record or {}))]
+    if record is None:
+        return _Read(checks=checks)
+    seal = record.get("seal")
     try:
-        pool = [crypto_x509.load_der_x509_certificate(c.dump()) for c in [*embedded, *roots]]
-    except (ValueError, UnsupportedAlgorithm, crypto_x509.InvalidVersion):
-        return False
-    for cert in pool[: len(embedded)]:
-        issuers = [c for c in pool if c.subject == cert.issuer]
-        if not issuers:
-            if roots:
-                return False
-            continue
-        for issuer in issuers:
-            try:
-                cert.verify_directly_issued_by(issuer)
-            except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
-                continue
-            break
-        else:
-            return False
-    return True
-
-
-def _carried(embedded: Any) -> list[str]:
-    """SHA-256 of each certificate the seal carries, sorted."""
-    try:
-        certificates = embedded.signed_data["certificates"]
-        return sorted({hashlib.sha256(c.chosen.dump()).hexdigest() for c in certificates})
-    except (ValueError, TypeError, KeyError):
-        return []
-
-
-def _container_problems(data: bytes, embedded: Any, roots: Sequence[asn1_x509.Certificate]) -> list[str]:
-    """Checks of the signature container itself, which the seal's own signature cannot cover."""
-    try:
-        _, before, after, _ = (int(n) for n in embedded.sig_object["/ByteRange"])
-        raw = bytes(embedded.sig_object["/Contents"])
-    except (KeyError, TypeError, ValueError):
-        return ["the seal has no usable byte range"]
-    if not re.fullmatch(rb"<[0-9A-F]*>", data[before:after]):  # pyHanko writes upper case
-        return ["the seal's signature container was altered (it is not as written)"]
-    length = _der_length(raw)
-    if length is None or any(raw[length:]):
-        return ["the seal's signature container holds extra data"]
-    try:
-        der = raw[:length]
-        if cms.ContentInfo.load(der).dump(force=True) != der:
-            return ["the seal's signature container is not DER-encoded as written"]
-        signed_data = embedded.signed_data
-        signers = signed_data["signer_infos"]
-        shape_ok = (
-            signed_data["version"].native == "v1"
-            and len(signers) == 1
-            and signers[0]["version"].native == "v1"
-            and signed_data["encap_content_info"]["content_type"].native == "data"
-            and signed_data["encap_content_info"]["content"].native is None
-            and [a.dump() for a in signed_data["digest_algorithms"]]
-            == [signers[0]["digest_algorithm"].dump()]
-        )
-        certificates_ok = _certificates_consistent(signed_data, roots)
-    except (ValueError, TypeError, KeyError) as exc:
-        return [f"the seal's signature container cannot be read ({type(exc).__name__})"]
-    if not shape_ok:
-        return ["the seal's signature container is not shaped as finalize writes it"]
-    if not certificates_ok:
-        return ["a certificate inside the seal was altered"]
-    return []
-
-
-def _no_seal(expected: object, roots: object) -> Check:
-    if expected:
-        return Check("seal", False, f"{AUDIT_NAME} says the file was sealed, but it has no seal")
-    if roots is not None:
-        return Check("seal", False, "not sealed, but a trusted seal was required (--trust)")
-    return Check("seal", None, "not sealed: changes made after finalizing cannot be detected")
-
-
-def _seal_problems(
-    data: bytes,
-    embedded: Any,
-    status: Any,
-    seal: SealStatus,
-    expected: dict[str, Any] | None,
-    roots: list[asn1_x509.Certificate] | None,
-) -> list[str]:
-    problems = []
-    if not seal.intact:
-        problems.append("the sealed bytes were changed")
-    elif not seal.valid:
-        problems.append("the seal's signature is not valid")
-    if not seal.covers_whole_file:
-        problems.append("data was appended after the seal")
-    if not seal.docmdp_ok:
-        problems.append("the file was modified in a way the seal forbids")
-    try:
-        problems += _container_problems(data, embedded, roots or [])
-    except Exception as exc:  # the container is outside the signed bytes: anything may be in it
-        problems.append(f"the seal's signature container cannot be read ({type(exc).__name__})")
-    if not expected:
-        problems.append(f"{AUDIT_NAME} does not mention a seal")
-    else:
-        if "certificates" in expected and sorted(expected["certificates"]) != _carried(embedded):
-            problems.append(f"the certificates in the seal are not the ones {AUDIT_NAME} records")
-        if expected.get("signer") != seal.signer:
-            problems.append(f"sealed by {seal.signer}, but {AUDIT_NAME} names {expected.get('signer')}")
-    if seal.timestamp_ok is False:
-        problems.append(
-            "the seal's timestamp is not valid" + (" or not trusted" if roots is not None else "")
-        )
-    if roots is not None and seal.intact and seal.valid and not status.trusted:
-        problems.append(f"the sealing certificate ({seal.signer}) does not chain to the given trust roots")
-    return problems
-
-
-def _signature_values(root: Any) -> list[bytes]:
-    """The ``/Contents`` of every signed signature field of a revision's catalog."""
-    found: list[bytes] = []
-    form = root.get("/AcroForm") if root is not None else None
-    form = form.get_object() if form is not None else None
-    fields = form.get("/Fields") if isinstance(form, dict) else None
-    stack = list(fields.get_object()) if fields is not None else []
-    seen = 0
-    while stack and seen < 10_000:
-        seen += 1
-        field = stack.pop().get_object()
-        if not isinstance(field, dict):
-            continue
-        kids = field.get("/Kids")
-        if kids is not None:
-            stack.extend(kids.get_object())
-        value = field.get("/V")
-        value = value.get_object() if value is not None else None
-        if field.get("/FT") == "/Sig" and isinstance(value, dict) and "/Contents" in value:
-            found.append(bytes(value["/Contents"]))
-    return found
-
-
-def _history_problems(data: bytes) -> list[str]:
-    """What the file's revisions say that its last one does not: a seal that an earlier revision
-    held and a later one removed, or (for an unsealed file, which finalize writes as a single
-    revision) any update appended after the file was written.
-
-    A seal covers the revision it signs; an incremental update appended later can drop the seal
-    and change anything, and only the history shows it.
-    """
-    reader = PdfFileReader(io.BytesIO(data), strict=False)
-    total = reader.xrefs.total_revisions
-    if total <= 1:
-        return []
-    latest = set(_signature_values(reader.root))
-    problems = []
-    for revision in range(total - 1):
-        earlier = _signature_values(reader.get_historical_root(revision))
-        if any(value not in latest for value in earlier):
-            problems.append(
-                f"revision {revision + 1} of {total} was sealed, and a later update to the file "
-                "removed that seal (what it covered may have been changed since)"
-            )
-            break
-    if not latest and not problems:
-        problems.append(
-            f"the file holds {total} revisions: it was changed by an update appended after it was "
-            "written (finalize writes an unsealed archive as one revision)"
-        )
-    return problems
-
-
-def _seal_checks(
-    data: bytes, record: dict[str, Any] | None, roots: list[asn1_x509.Certificate] | None
-) -> tuple[list[Check], SealStatus | None, bool]:
-    """The seal checks, the seal's status (when it could be validated) and whether a seal exists."""
-    expected = record.get("seal") if record is not None else None
-    try:
-        signatures = list(PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures)
-    except Exception as exc:  # pyHanko raises many kinds of errors on damaged files
-        return (
-            [Check("seal", False, f"the file cannot be read for the seal ({type(exc).__name__})")],
-            None,
-            False,
-        )
-    try:
-        history = _history_problems(data)
-    except Exception as exc:  # pyHanko raises many kinds of errors on damaged files
-        history = [f"the file's revisions cannot be read ({type(exc).__name__})"]
-    if not signatures:
-        if history:
-            return [Check("seal", False, "; ".join(history))], None, False
-        return [_no_seal(expected, roots)], None, False
-    checks: list[Check] = []
-    if history:
-        checks.append(Check("seal", False, "; ".join(history)))
-    if len(signatures) > 1:
-        checks.append(Check("seal", False, f"the file has {len(signatures)} signatures; finalize writes one"))
-    embedded = signatures[-1]
-    try:
-        # Without trust roots, the seal's own certificate stands in as the root: the
-        # cryptographic checks still run, pyHanko does not fail (and log) path building, and
-        # ``trusted`` is reported as unknown.
-        anchors = list(roots) if roots is not None else [embedded.signer_cert]
-        context = ValidationContext(trust_roots=anchors, allow_fetching=False)
-        status = validate_pdf_signature(embedded, context, key_usage_settings=_KEY_USAGE)
-        signer = str(status.signing_cert.subject.human_friendly)
-    except Exception as exc:  # pyHanko and asn1crypto raise many kinds of errors on damaged seals
-        checks.append(Check("seal", False, f"the seal cannot be validated ({type(exc).__name__})"))
-        return checks, None, True
-    timestamp = status.timestamp_validity
-    seal = SealStatus(
-        signer=signer,
-        intact=bool(status.intact),
-        valid=bool(status.valid),
-        covers_whole_file=status.coverage == SignatureCoverageLevel.ENTIRE_FILE,
-        docmdp_ok=bool(status.docmdp_ok),
-        trusted=bool(status.trusted) if roots is not None else None,
-        timestamp=timestamp.timestamp.isoformat().replace("+00:00", "Z") if timestamp is not None else None,
-        timestamp_ok=None
-        if timestamp is None
-        else bool(timestamp.intact and timestamp.valid and (roots is None or timestamp.trusted)),
+        expected = SealRecord.from_json(seal) if isinstance(seal, dict) else None
+    except RecordError:
+        expected = None
+    revocation = None
+    if original is not None:
+        revocation = {key: record[key] for key in ("revoked_at", "revoked_by", "reason")}
+        revocation["original_sha256"] = record["original"]["sha256"]
+    packet_id = record.get("packet_id")
+    return _Read(
+        checks=checks,
+        packet_id=str(packet_id) if packet_id is not None else None,
+        expected_seal=expected,
+        revocation=revocation,
+        original=original,
     )
-    problems = _seal_problems(data, embedded, status, seal, expected, roots)
-    if problems:
-        checks.append(Check("seal", False, "; ".join(problems)))
-    else:
-        who = "trusted" if roots is not None else "signer not checked against a trust root (use --trust)"
-        stamp = f", timestamp {seal.timestamp}" if seal.timestamp else ""
-        checks.append(
-            Check("seal", True, f"intact and covers the whole file; sealed by {signer} ({who}){stamp}")
-        )
-    return checks, seal, True
+
+
+def _read_audit(pdf: pikepdf.Pdf) -> _Read:
+    checks, record = _audit_checks(pdf)
+    if record is None:
+        return _Read(checks=checks)
+    if all(c.ok for c in checks):
+        checks += _content_checks(pdf, record)
+    return _Read(
+        checks=checks,
+        packet_id=record.packet_id,
+        expected_seal=record.seal,
+        signers=tuple({"key": s.key, "role": s.role, "full_name": s.full_name} for s in record.signers),
+    )
 
 
 def verify_packet(
@@ -595,59 +315,42 @@ def verify_packet(
     if b"%PDF-" not in data[:1024]:
         raise VerificationError(f"{path.name} is not a PDF file")
 
-    archival = check_archival(path, part=3)
-    structure = [p for p in archival if p.startswith(("qpdf", "not a readable PDF", "the PDF's objects"))]
-    rest = [p for p in archival if p not in structure]
-    content: list[Check] = []
-    record: dict[str, Any] | None = None
-    original: bytes | None = None
-    revocation: dict[str, Any] | None = None
+    archival = archival_report(path, part=3)
+    claim = archival.claim
+    read = _Read(checks=[])
     try:
         with pikepdf.open(io.BytesIO(data)) as pdf:
-            rest += _version_problems(pdf)
-            if REVOCATION_NAME in pdf.attachments:  # a revocation packet: its record replaces audit.json
-                record, original, problem = read_revocation(pdf)
-                content.append(Check("revocation", problem is None, problem or describe(record or {})))
-            else:
-                found, record = _audit_checks(pdf)
-                content += found
-                if record is not None and all(c.ok for c in found):
-                    content += _content_checks(pdf, record)
+            claim += _version_problems(pdf)
+            # A revocation packet: its record replaces audit.json.
+            read = _read_revocation(pdf) if REVOCATION_NAME in pdf.attachments else _read_audit(pdf)
     except pikepdf.PdfError as exc:
-        content.append(Check("audit record", False, f"the file cannot be parsed ({exc})"))
-    if original is not None and record is not None:
-        ok, detail = check_original(original, lambda inner: verify_packet(inner, trust=trust))
+        read = _Read(checks=[Check("audit record", False, f"the file cannot be parsed ({exc})")])
+    content = list(read.checks)
+    if read.original is not None:
+        ok, detail = check_original(read.original, lambda inner: verify_packet(inner, trust=trust))
         content.append(Check("original packet", ok, detail))
-        revocation = {key: record[key] for key in ("revoked_at", "revoked_by", "reason")}
-        revocation["original_sha256"] = record["original"]["sha256"]
+    structure = archival.structure
     checks = [
         Check("structure", not structure, structure[0] if structure else "qpdf --check passed"),
         Check(
             "archival",
-            not rest,
-            "; ".join(rest[:3]) + (f" (and {len(rest) - 3} more)" if len(rest) > 3 else "")
-            if rest
+            not claim,
+            "; ".join(claim[:3]) + (f" (and {len(claim) - 3} more)" if len(claim) > 3 else "")
+            if claim
             else "PDF/A-3b claim consistent (subset of rules)",
         ),
         *content,
     ]
-    seal_checks, seal, sealed = _seal_checks(data, record, roots)
-    checks += seal_checks
-    intact = all(c.ok is not False for c in checks)
-    packet_id = str(record["packet_id"]) if record is not None and "packet_id" in record else None
-    signers = tuple(
-        {key: str(entry.get(key, "")) for key in ("key", "role", "full_name")}
-        for entry in (record or {}).get("signers", [])
-        if isinstance(entry, dict)
-    )
+    found, seal, sealed = seal_checks(data, read.expected_seal, roots)
+    checks += found
     return VerificationReport(
-        signers=signers,
+        signers=read.signers,
         path=path,
-        intact=intact,
+        intact=all(c.ok is not False for c in checks),
         sealed=sealed,
         trusted=seal.trusted if seal is not None else None,
-        packet_id=packet_id,
+        packet_id=read.packet_id,
         checks=tuple(checks),
         seal=seal,
-        revocation=revocation,
+        revocation=read.revocation,
     )
