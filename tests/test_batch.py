@@ -24,8 +24,8 @@ import attrs
 import pytest
 
 from consentkit import iter_clients_csv
-from consentkit.batch import LOCK_NAME, REPORT_CSV, REPORT_JSON, BatchResult, generate_packets
-from consentkit.batch._lock import BatchLock
+from consentkit.batch import REPORT_CSV, REPORT_JSON, BatchResult, generate_packets
+from consentkit.batch._lock import LOCK_NAME, BatchLock
 from consentkit.errors import OutputExistsError
 from consentkit.models import Client, Practice
 

@@ -19,7 +19,8 @@ import pytest
 
 from consentkit import load_client, load_practice
 from consentkit._files import atomic_write, write_new, write_private
-from consentkit.batch import LOCK_NAME, REPORT_CSV, REPORT_JSON, generate_packets
+from consentkit.batch import REPORT_CSV, REPORT_JSON, generate_packets
+from consentkit.batch._lock import LOCK_NAME
 from consentkit.errors import ConsentKitError, InputError, OutputExistsError
 from consentkit.models import Practice
 from consentkit.signing import load_signatures

@@ -13,14 +13,10 @@ See ``docs/batch.md`` for resuming, the report files, folder names and running o
 """
 
 from ._core import generate_packets
-from ._lock import LOCK_NAME
 from ._names import safe_folder_name
 from ._results import REPORT_CSV, REPORT_JSON, BatchResult, Status, write_report_csv, write_report_json
-from ._resume import INPUTS_KEY
 
 __all__ = [
-    "INPUTS_KEY",
-    "LOCK_NAME",
     "REPORT_CSV",
     "REPORT_JSON",
     "BatchResult",

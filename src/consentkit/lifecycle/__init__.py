@@ -20,20 +20,16 @@ See ``docs/lifecycle.md``.
 """
 
 from ._session_log import SESSION_LOG_SCHEMA, append_session, read_session_log
-from ._session_report import render_session_log_pdf, session_log_docx
+from ._session_report import render_session_log_pdf
 from .fhir import (
-    FHIR_MIME,
     FHIR_NAME,
-    archive_bundle,
     bundle_json,
     consent_bundle,
     fhir_associated_files,
     parse_bundle,
     read_consent_bundle,
-    revoked_bundle,
 )
 from .readiness import (
-    EXPIRY_WARNING_DAYS,
     ReadinessCode,
     ReadinessFinding,
     ReadinessReport,
@@ -61,8 +57,6 @@ from .sessions import (
 )
 
 __all__ = [
-    "EXPIRY_WARNING_DAYS",
-    "FHIR_MIME",
     "FHIR_NAME",
     "REASON_CODES",
     "SESSION_LOG_SCHEMA",
@@ -81,7 +75,6 @@ __all__ = [
     "SessionFinding",
     "SessionFindings",
     "append_session",
-    "archive_bundle",
     "bundle_json",
     "check_practice",
     "check_session",
@@ -95,6 +88,4 @@ __all__ = [
     "reconsent_scan",
     "render_session_log_pdf",
     "revoke_packet",
-    "revoked_bundle",
-    "session_log_docx",
 ]
