@@ -39,6 +39,7 @@ from .batch_support import (
     write_clients_csv,
 )
 from .conftest import DOC_DATE, EXAMPLES, ROOT
+from .pdf_support import pdf_text
 
 pytestmark = pytest.mark.libreoffice
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -178,15 +179,7 @@ def test_rerun_skips_complete_packets_and_remakes_changed_inputs(tmp_path: Path,
     assert {cid: r.status for cid, r in third.items()} == {
         cid: "ok" if cid == "C-1002" else "skipped" for cid in first
     }
-    assert (
-        "(228) 555-0999"
-        in subprocess.run(
-            ["pdftotext", str(out / "C-1002" / "emergency_plan.pdf"), "-"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    )
+    assert "(228) 555-0999" in pdf_text(out / "C-1002" / "emergency_plan.pdf")
 
     # A changed template makes every packet again.
     template = templates / "emergency_plan.docx"

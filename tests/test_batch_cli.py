@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,25 +11,13 @@ from consentkit.batch import REPORT_CSV, REPORT_JSON
 from consentkit.batch._lock import BatchLock
 
 from .batch_support import write_clients_csv
+from .cli_support import CliResult, run_cli
 from .conftest import EXAMPLES
 from .test_batch import BAD_ROWS, EXAMPLE_IDS
 
 
-def batch(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "consentkit.cli",
-            "batch",
-            "--practice",
-            str(EXAMPLES / "practice.toml"),
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+def batch(*args: str) -> CliResult:
+    return run_cli("batch", "--practice", str(EXAMPLES / "practice.toml"), *args)
 
 
 @pytest.mark.libreoffice

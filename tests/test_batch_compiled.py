@@ -4,7 +4,6 @@ errors: part by part for every stock template and example client, and the same P
 from __future__ import annotations
 
 import io
-import subprocess
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from consentkit.rendering import available_locales, render_docx
 from consentkit.rendering._compiled import CompiledRenderer
 
 from .conftest import DOC_DATE
+from .pdf_support import pdf_text
 
 Call = tuple[bytes, dict[str, Any], str, "set[str] | None"]
 
@@ -137,13 +137,10 @@ def test_converted_text_equals_the_plain_renders(
         compiled_docs[-1].write_bytes(renderer(template, context, name=name, signer_keys=signer_keys).docx)
     pdfs = converter.convert([*plain_docs, *compiled_docs], tmp_path / "pdf")
 
-    def text(pdf: Path) -> str:
-        return subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-
     half = len(plain_docs)
     for plain, compiled in zip(pdfs[:half], pdfs[half:], strict=True):
-        assert text(compiled) == text(plain), compiled.name
-        assert len(text(plain)) > 500
+        assert pdf_text(compiled) == pdf_text(plain), compiled.name
+        assert len(pdf_text(plain)) > 500
 
 
 def with_footnotes(template: bytes) -> bytes:

@@ -11,13 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from .cli_support import CliResult, run_cli
 from .conftest import EXAMPLES
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "consentkit.cli", *args], capture_output=True, text=True, timeout=300
-    )
+def run(*args: str) -> CliResult:
+    return run_cli(*args)
 
 
 def write_toml_like(path: Path, data: dict[str, object]) -> Path:
@@ -48,14 +47,13 @@ def test_bad_client_field_is_one_line_without_traceback(tmp_path: Path) -> None:
     data = tomllib.loads((EXAMPLES / "clients" / "adult.toml").read_text())
     data["emergency_contact"]["phone"] = "12"
     client = write_toml_like(tmp_path / "client.json", data)
-    result = run(
-        "render",
-        "--practice",
-        str(EXAMPLES / "practice.toml"),
-        "--client",
-        str(client),
-        "--out",
-        str(tmp_path / "out"),
+    # A real process: what a user's shell sees (``python -m consentkit.cli``), traceback or not.
+    command = ["render", "--practice", str(EXAMPLES / "practice.toml"), "--client", str(client)]
+    result = subprocess.run(
+        [sys.executable, "-m", "consentkit.cli", *command, "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 1
     assert (

@@ -9,8 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
 import tracemalloc
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from consentkit.loaders import ClientRow
 from consentkit.models import Practice
 
 from .batch_support import write_clients_csv, write_fake_manifest
+from .cli_support import run_cli
 from .conftest import DOC_DATE, EXAMPLES
 
 ONE = ["emergency_plan"]
@@ -219,25 +218,16 @@ def test_control_characters_in_client_ids_never_reach_the_terminal(tmp_path: Pat
         writer = csv.writer(handle)
         writer.writerow(HEADER.split(","))
         writer.writerow([hostile, *_row("x").split(",")[1:3], "12", *_row("x").split(",")[4:]])
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "consentkit.cli",
-            "batch",
-            "--practice",
-            str(EXAMPLES / "practice.toml"),
-            "--clients",
-            str(clients),
-            "--out",
-            str(tmp_path / "out"),
-            "--workers",
-            "1",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    done = run_cli(
+        "batch",
+        "--practice",
+        str(EXAMPLES / "practice.toml"),
+        "--clients",
+        str(clients),
+        "--out",
+        str(tmp_path / "out"),
+        "--workers",
+        "1",
     )
     assert done.returncode == 1, done.stderr
     assert done.stdout.splitlines()[0] == (

@@ -13,6 +13,7 @@ from consentkit.models import Client, Practice
 from consentkit.pdf.fonts import font_set
 
 from .conftest import DOC_DATE, ROOT
+from .pdf_support import pdf_text
 
 UNCOVERED = "\U0001fae8"  # an emoji no installed font has (DejaVu Sans has the older ones)
 CHINESE = "王小明"
@@ -54,7 +55,7 @@ def test_a_chinese_name_is_printed_with_an_embedded_cjk_font(
         converter=converter,  # type: ignore[arg-type]
     )
     pdf = result.out_dir / "emergency_plan.pdf"
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = pdf_text(pdf)
     assert CHINESE in text
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
     cjk = [line for line in fonts.splitlines() if "CJK" in line or "Droid" in line]

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import io
 import shutil
-import subprocess
-import sys
 import time
 import tracemalloc
 import zipfile
@@ -23,6 +21,7 @@ from consentkit.models import Client, Practice
 from consentkit.rendering import build_context, load_template_set, render_docx
 from consentkit.rendering._compiled import CompiledRenderer
 
+from .cli_support import CliResult, run_cli
 from .conftest import DOC_DATE, EXAMPLES, ROOT
 
 HOSTILE = {
@@ -138,14 +137,8 @@ def test_a_huge_xml_comment_is_refused(context: dict[str, object]) -> None:
         render_docx(out.getvalue(), context, name="comment.docx")
 
 
-def _consentkit(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "consentkit.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+def _consentkit(*args: str) -> CliResult:
+    return run_cli(*args)
 
 
 @pytest.mark.parametrize("name", ["nested-loops", "huge-power", "huge-string", "huge-range"])

@@ -7,7 +7,6 @@ import io
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,19 +14,14 @@ from pypdf import PdfWriter
 
 from consentkit.signing import verify_packet
 
+from .cli_support import CliResult, run_cli
 from .signing_fixtures import Finalized, Pki, pki, sealed_examples  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.libreoffice
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "consentkit.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+def run(*args: str) -> CliResult:
+    return run_cli(*args)
 
 
 @pytest.fixture

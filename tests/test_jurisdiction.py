@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -28,7 +25,9 @@ from consentkit.rendering._slots import slots_from_rules
 from consentkit.rules import Licensure, load_jurisdiction
 from consentkit.rules._resolve import ResolvedRules, resolve_rules
 
+from .cli_support import CliResult, run_cli
 from .conftest import DOC_DATE, NOW
+from .pdf_support import pdf_text
 
 TOWNS = {
     "MS": ("Oxford", "38655"),
@@ -75,11 +74,6 @@ def multistate(practice: Practice) -> Practice:
     )
 
 
-def text_of(pdf: Path) -> str:
-    out = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
-    return re.sub(r"\s+", " ", out)
-
-
 @pytest.fixture(scope="module")
 def rendered(
     tmp_path_factory: pytest.TempPathFactory,
@@ -114,7 +108,7 @@ def test_minor_in_mississippi_needs_the_guardian(rendered: dict[str, Path]) -> N
     folder = rendered["minor-MS"]
     assert "guardian-1" in places(folder)["informed_consent"]
     assert "guardian-1" in places(folder)["telehealth_consent"]
-    text = text_of(folder / "packet.pdf")
+    text = pdf_text(folder / "packet.pdf", flat=True)
     assert (
         "Under Mississippi law, most people under 18 need a parent or guardian to agree to counseling."
         in text
@@ -132,7 +126,7 @@ def test_minor_in_washington_may_consent_alone(rendered: dict[str, Path]) -> Non
     for document, keys in places(folder).items():
         assert not any(k.startswith("guardian") for k in keys), document
         assert "client" in keys, document
-    text = text_of(folder / "packet.pdf")
+    text = pdf_text(folder / "packet.pdf", flat=True)
     assert (
         "Under Washington law, a minor who is 13 or older may consent to this counseling on their own."
         in text
@@ -148,7 +142,7 @@ def test_minor_in_washington_may_consent_alone(rendered: dict[str, Path]) -> Non
 
 @pytest.mark.libreoffice
 def test_california_adult_gets_the_board_notice_text(rendered: dict[str, Path]) -> None:
-    text = text_of(rendered["adult-CA"] / "packet.pdf")
+    text = pdf_text(rendered["adult-CA"] / "packet.pdf", flat=True)
     assert (
         "The Board of Behavioral Sciences receives and responds to complaints regarding services provided "
         "within the scope of practice of professional clinical counselors."
@@ -159,25 +153,20 @@ def test_california_adult_gets_the_board_notice_text(rendered: dict[str, Path]) 
 
 @pytest.mark.libreoffice
 def test_texas_adult_gets_the_council_notice(rendered: dict[str, Path]) -> None:
-    text = text_of(rendered["adult-TX"] / "packet.pdf")
+    text = pdf_text(rendered["adult-TX"] / "packet.pdf", flat=True)
     assert "Texas Behavioral Health Executive Council" in text
     # § 611.004(a)(2): medical or law enforcement personnel only; the threatened person is not listed.
     assert "Under Texas law, your clinician may share information" in text
     assert "medical or law enforcement staff" in text and "does not list the person at risk" in text
     assert "may warn that person" not in text
-    mississippi = text_of(rendered["minor-MS"] / "packet.pdf")
+    mississippi = pdf_text(rendered["minor-MS"] / "packet.pdf", flat=True)
     assert "Executive Council" not in mississippi and "Board of Behavioral Sciences" not in mississippi
 
 
 @pytest.mark.libreoffice
 def test_maine_adult_gets_the_prescribed_bill_of_rights_line_by_line(rendered: dict[str, Path]) -> None:
     """02-514 C.M.R. ch. 8-B § 1 prescribes the wording; its lines stay lines in the PDF."""
-    raw = subprocess.run(
-        ["pdftotext", str(rendered["adult-ME"] / "packet.pdf"), "-"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    raw = pdf_text(rendered["adult-ME"] / "packet.pdf")
     assert "Clients have the right-" in raw  # pdftotext joins the line after a trailing hyphen
     assert "\n- To examine a counselor's licensing credentials;\n- To obtain a copy of the Code" in raw
     assert "\nComplaint Coordinator\n" in raw and "Tel: (207) 624-8660" in raw
@@ -455,7 +444,7 @@ def test_practice_override_is_applied_and_recorded(
     )  # type: ignore[arg-type]
     applied = {r["id"]: r for r in result.manifest.rules["applied"]}
     assert applied["US-MS.record_retention"]["override"]["approved_by"] == "Dana Whitfield"
-    assert "at least 10 years" in text_of(tmp_path / "p" / "packet.pdf")
+    assert "at least 10 years" in pdf_text(tmp_path / "p" / "packet.pdf", flat=True)
     bad = attrs.evolve(override, value={"adult_years": "ten", "from": "termination"})
     with pytest.raises(RulesError, match=r"override of US-MS\.record_retention"):
         resolve_rules(
@@ -487,8 +476,8 @@ def test_stale_and_unverified_rules_warn_or_fail_by_policy(
         resolve_rules(no_unverified, practice.clinicians[0], client, DOC_DATE)
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "consentkit.cli", *args], capture_output=True, text=True)
+def cli(*args: str) -> CliResult:
+    return run_cli(*args)
 
 
 def test_rules_cli_show_and_check(tmp_path: Path) -> None:

@@ -4,8 +4,6 @@ and state."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import tomllib
 from datetime import date
 from pathlib import Path
@@ -17,6 +15,7 @@ from consentkit import InputError
 from consentkit.lifecycle import check_practice
 from consentkit.models import Practice
 
+from .cli_support import CliResult, run_cli
 from .conftest import DOC_DATE, EXAMPLES
 
 
@@ -105,9 +104,8 @@ def test_cli_exit_status_and_json(tmp_path: Path) -> None:
     broken = tmp_path / "practice.json"
     broken.write_text(json.dumps(data))
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "consentkit.cli", "practice", "check", *args, "--date", "2026-11-27"]
-        return subprocess.run(command, capture_output=True, text=True, timeout=120)
+    def run(*args: str) -> CliResult:
+        return run_cli("practice", "check", *args, "--date", "2026-11-27")
 
     ready = run(str(EXAMPLES / "practice.toml"), "--training-hours", "jreyes=9")
     assert ready.returncode == 0, ready.stderr

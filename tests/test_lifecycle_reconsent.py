@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 import zipfile
 from datetime import date, timedelta
 from pathlib import Path
@@ -21,6 +19,7 @@ from consentkit.lifecycle import load_manifest, reconsent_check, reconsent_scan
 from consentkit.models import Address, Client, Practice, RuleOverride
 from consentkit.rendering import load_template_set, templates_root
 
+from .cli_support import CliResult, run_cli
 from .conftest import DOC_DATE, EXAMPLES, NOW
 
 pytestmark = pytest.mark.libreoffice
@@ -233,21 +232,8 @@ def test_a_caseload_scan_checks_the_latest_packet_of_each_client(
     }
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "consentkit.cli",
-            "reconsent-check",
-            "--practice",
-            str(EXAMPLES / "practice.toml"),
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def _cli(*args: str) -> CliResult:
+    return run_cli("reconsent-check", "--practice", str(EXAMPLES / "practice.toml"), *args)
 
 
 def test_cli_exit_status_says_whether_anyone_must_re_consent(packet: Path, tmp_path: Path) -> None:

@@ -17,10 +17,11 @@ import pytest
 from consentkit.cli import _fhir_revoke, main
 from consentkit.errors import InputError, OutputExistsError, PacketError
 from consentkit.lifecycle import FHIR_NAME, RevocationResult, bundle_json, read_consent_bundle, revoke_packet
-from consentkit.pdf.archival import check_archival, pdf_text
+from consentkit.pdf.archival import check_archival
 from consentkit.signing import verify_packet
 
 from .lifecycle_fixtures import Archive, lifecycle_archives  # noqa: F401 (fixture)
+from .pdf_support import pdf_text
 from .signing_fixtures import FINALIZED_AT, Pki, pki  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.libreoffice

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import re
 import stat
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,9 +21,11 @@ from consentkit.lifecycle import (
     render_session_log_pdf,
 )
 from consentkit.models import Address, Client, Practice
-from consentkit.pdf.archival import check_archival, pdf_text
+from consentkit.pdf.archival import check_archival
 
+from .cli_support import CliResult, run_cli
 from .conftest import EXAMPLES
+from .pdf_support import pdf_text
 
 SESSION = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
 AUSTIN = Address(line1="500 Congress Avenue", city="Austin", state="TX", postal_code="78701")
@@ -212,13 +212,8 @@ def test_the_session_log_of_a_spanish_speaking_client_is_in_spanish(
     assert "local emergency resources missing" in re.sub(r"\s+", " ", pdf_text(english))
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "consentkit.cli", "session", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def _cli(*args: str) -> CliResult:
+    return run_cli("session", *args)
 
 
 def test_cli_session_check_logs_and_exits_1_when_not_allowed(tmp_path: Path) -> None:

@@ -47,6 +47,7 @@ from consentkit.packet import choose_template_set, stage_packet
 from consentkit.rendering import TemplateSet, load_template_set
 
 from .conftest import DOC_DATE, NOW, ROOT
+from .pdf_support import pdf_text
 
 TEMPLATES = ROOT / "templates"
 SOURCE = "en-US"
@@ -479,11 +480,6 @@ def test_a_reviewed_translation_carries_no_warning(
 # --- (d) end to end: Spanish packets through the real LibreOffice ---------------------------------
 
 
-def text_of(pdf: Path) -> str:
-    out = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
-    return re.sub(r"\s+", " ", out)
-
-
 @pytest.fixture(scope="module")
 def spanish_packets(
     tmp_path_factory: pytest.TempPathFactory,
@@ -567,7 +563,7 @@ def test_the_english_sample_reaches_every_kind_of_text() -> None:
 
 @pytest.mark.libreoffice
 def test_spanish_packet_shows_spanish_dates_money_and_crisis_text(spanish_packets: dict[str, Path]) -> None:
-    text = text_of(spanish_packets["adult"] / "packet.pdf")
+    text = pdf_text(spanish_packets["adult"] / "packet.pdf", flat=True)
     for expected in [
         "27 de noviembre de 2026",  # the document date
         "15 de marzo de 1988",  # the client's date of birth
@@ -594,7 +590,7 @@ def test_spanish_packet_shows_spanish_dates_money_and_crisis_text(spanish_packet
 @pytest.mark.libreoffice
 @pytest.mark.parametrize("name", ["adult", "couple", "minor", "public_wifi"])
 def test_spanish_packet_has_no_english_template_text(spanish_packets: dict[str, Path], name: str) -> None:
-    text = text_of(spanish_packets[name] / "packet.pdf")
+    text = pdf_text(spanish_packets[name] / "packet.pdf", flat=True)
     left = sorted(s for s in english_template_text() if re.search(rf"(?<!\w){re.escape(s)}(?!\w)", text))
     assert left == []
     assert not re.search(r"\bPage \d+ of \d+\b", text)
@@ -603,11 +599,11 @@ def test_spanish_packet_has_no_english_template_text(spanish_packets: dict[str, 
 
 @pytest.mark.libreoffice
 def test_spanish_branches_render(spanish_packets: dict[str, Path]) -> None:
-    minor = text_of(spanish_packets["minor"] / "packet.pdf")
+    minor = pdf_text(spanish_packets["minor"] / "packet.pdf", flat=True)
     assert "Consejería para un menor de edad" in minor and "Padre, madre o tutor legal (mother)" in minor
-    couple = text_of(spanish_packets["couple"] / "packet.pdf")
+    couple = pdf_text(spanish_packets["couple"] / "packet.pdf", flat=True)
     assert "En la consejería de pareja con Keisha Williams" in couple and "Participante (spouse)" in couple
-    wifi = text_of(spanish_packets["public_wifi"] / "packet.pdf")
+    wifi = pdf_text(spanish_packets["public_wifi"] / "packet.pdf", flat=True)
     assert "Importante: wifi público." in wifi and "desde su celular, con wifi público" in wifi
     assert "Supervisión" in wifi  # the Spanish example's clinician is supervised
 
@@ -623,7 +619,7 @@ def test_spanish_manifest_records_the_language_and_the_unreviewed_translation(
         assert UNREVIEWED in manifest["warnings"]
         places = {p for d in manifest["documents"] for p in d["signature_places"]}
         recorded = {a["key"] for d in manifest["documents"] for a in d["signature_anchors"]}
-        assert recorded == places and "ck-sig" not in text_of(folder / "packet.pdf")
+        assert recorded == places and "ck-sig" not in pdf_text(folder / "packet.pdf", flat=True)
         if name != "public_wifi":  # the public Wi-Fi paragraph makes the plan two pages in English too
             plan = next(d for d in manifest["documents"] if d["id"] == "emergency_plan")
             assert plan["pages"] == 1, name
@@ -633,12 +629,12 @@ def test_spanish_manifest_records_the_language_and_the_unreviewed_translation(
 def test_the_spanish_example_client_renders_in_spanish(rendered_examples: dict[str, Path]) -> None:
     manifest = json.loads((rendered_examples["spanish"] / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["locale"] == "es-US" and UNREVIEWED in manifest["warnings"]
-    assert "8 de septiembre de 1984" in text_of(rendered_examples["spanish"] / "packet.pdf")
+    assert "8 de septiembre de 1984" in pdf_text(rendered_examples["spanish"] / "packet.pdf", flat=True)
 
 
 @pytest.mark.libreoffice
 def test_library_words_in_spanish_packets_are_spanish(spanish_packets: dict[str, Path]) -> None:
-    text = text_of(spanish_packets["adult"] / "packet.pdf")
+    text = pdf_text(spanish_packets["adult"] / "packet.pdf", flat=True)
     assert " expires " not in text
     assert "No. LPC-2841" not in text
     assert "(counseling)" not in text
@@ -648,7 +644,7 @@ def test_library_words_in_spanish_packets_are_spanish(spanish_packets: dict[str,
 
 @pytest.mark.libreoffice
 def test_practice_text_in_spanish_packets_is_spanish(spanish_packets: dict[str, Path]) -> None:
-    text = text_of(spanish_packets["adult"] / "packet.pdf")
+    text = pdf_text(spanish_packets["adult"] / "packet.pdf", flat=True)
     for english in (
         "within one business day",
         "We do not record sessions",
@@ -687,11 +683,12 @@ def test_english_reference_copy_follows_the_spanish_documents(
     assert all(d.signature_places == () for d in documents if d.reference_only)
     assert all(d.signature_places for d in documents if not d.reference_only)
     assert {s.language for s in result.manifest.signers} == {"es-US"}
-    text = text_of(result.out_dir / "packet.pdf")
+    text = pdf_text(result.out_dir / "packet.pdf", flat=True)
     assert "Reference copy in English. It is not signed" in text
     assert "Fees, Cancellation and No-Show Policy" in text and "27 de noviembre de 2026" in text
     # The English copy has no signature anchors: only the Spanish documents can be signed.
-    english_pages = documents[2]["packet_pages"]
+    english_pages = documents[2].packet_pages
+    assert english_pages is not None
     import pypdf
 
     reader = pypdf.PdfReader(result.out_dir / "packet.pdf")

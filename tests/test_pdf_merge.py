@@ -8,7 +8,6 @@ bookmark's exact target in the right document.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pikepdf
@@ -19,6 +18,8 @@ from consentkit.convert import LibreOfficeConverter
 from consentkit.errors import PacketError
 from consentkit.pdf import check_archival, pdffonts_all_embedded
 from consentkit.pdf.merge import merge_documents, page_count
+
+from .pdf_support import page_texts
 
 pytestmark = pytest.mark.libreoffice
 
@@ -45,14 +46,6 @@ def pdfs(tmp_path_factory: pytest.TempPathFactory, converter: LibreOfficeConvert
         document.save(str(path))
         docs.append(path)
     return converter.convert(docs, folder / "pdf")
-
-
-def page_texts(path: Path) -> list[str]:
-    """The text of each page (poppler's pdftotext, pages split at form feeds)."""
-    text = subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True, capture_output=True, text=True
-    ).stdout
-    return text.split("\f")[:-1]
 
 
 def outline(path: Path) -> list[tuple[str, int, str]]:

@@ -4,7 +4,6 @@ holding what the client must be told and asked. Checked with qpdf, poppler and p
 from __future__ import annotations
 
 import json
-import re
 import stat
 import subprocess
 from pathlib import Path
@@ -17,15 +16,11 @@ from consentkit.models import Client, Practice
 from consentkit.pdf.archival import check_archival
 
 from .conftest import DOC_DATE, NOW
+from .pdf_support import pdf_text
 
 pytestmark = pytest.mark.libreoffice
 
 CLIENTS = ["adult", "couple", "minor"]
-
-
-def text_of(pdf: Path) -> str:
-    out = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
-    return re.sub(r"\s+", " ", out)
 
 
 def all_pdfs(folder: Path) -> list[Path]:
@@ -55,7 +50,7 @@ def test_packet_text_holds_what_the_client_must_be_told(
     rendered_examples: dict[str, Path], example_clients: dict[str, Client], practice: Practice, name: str
 ) -> None:
     client = example_clients[name]
-    text = text_of(rendered_examples[name] / "packet.pdf")
+    text = pdf_text(rendered_examples[name] / "packet.pdf", flat=True)
     address = client.session_address
     for expected in [
         address.line1,
@@ -92,7 +87,7 @@ def test_signature_places_match_the_signers(rendered_examples: dict[str, Path]) 
         # The anchors were read and removed: no PDF a person receives keeps their text, and the
         # manifest records each place once, on a page of its document, just above its signature line.
         for pdf in [folder / "packet.pdf", *(folder / d["pdf"] for d in manifest["documents"])]:
-            assert "ck-sig" not in text_of(pdf), pdf.name
+            assert "ck-sig" not in pdf_text(pdf, flat=True), pdf.name
         with pdfplumber.open(folder / "packet.pdf") as packet:
             for document in manifest["documents"]:
                 first, last = document["packet_pages"]
@@ -146,7 +141,7 @@ def test_minor_packet_shows_guardian_and_emergency_plan_is_one_page(
     assert manifest["minor"] is True
     plan = next(d for d in manifest["documents"] if d["id"] == "emergency_plan")
     assert plan["pages"] == 1
-    assert "Rebecca Carter" in text_of(folder / "packet.pdf")
+    assert "Rebecca Carter" in pdf_text(folder / "packet.pdf", flat=True)
 
 
 def test_hostile_and_non_latin_names_reach_the_pdf_intact(
@@ -172,7 +167,7 @@ def test_hostile_and_non_latin_names_reach_the_pdf_intact(
         template_ids=["fees_policy"],
     )  # type: ignore[arg-type]
     pdf = result.out_dir / "fees_policy.pdf"
-    text = text_of(pdf)
+    text = pdf_text(pdf, flat=True)
     assert name in text
     assert "O'Brien & Sons <LLC>; DROP TABLE clients" in text
     assert check_archival(pdf, part=3) == []

@@ -24,10 +24,11 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
 from consentkit.errors import InputError, OutputExistsError, PacketError, SigningError
-from consentkit.pdf.archival import check_archival, pdf_text, pdffonts_all_embedded
+from consentkit.pdf.archival import check_archival, pdffonts_all_embedded
 from consentkit.rendering import load_template_set
 from consentkit.signing import SealConfig, finalize_packet, verify_packet
 
+from .pdf_support import pdf_text
 from .signing_fixtures import (  # noqa: F401 (fixtures)
     FINALIZED_AT,
     Finalized,

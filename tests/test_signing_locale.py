@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import tomllib
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -33,6 +32,7 @@ from consentkit.signing._stamp import Stamp, draw_overlay
 from consentkit.signing._words import words_for
 
 from .conftest import DOC_DATE, NOW, ROOT
+from .pdf_support import pdf_text
 from .signing_fixtures import (  # noqa: F401 (fixtures)
     FINALIZED_AT,
     Finalized,
@@ -130,13 +130,8 @@ SPANISH_LABELS = [
 
 
 def _page_text(path: Path, first: int, last: int) -> str:
-    """pdftotext (poppler) of pages ``first``..``last``, whitespace collapsed."""
-    done = subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", "-f", str(first), "-l", str(last), str(path), "-"],
-        capture_output=True,
-        check=True,
-    )
-    return " ".join(done.stdout.decode("utf-8").split())
+    """The text of pages ``first``..``last``, whitespace collapsed."""
+    return pdf_text(path, flat=True, pages=(first, last)).strip()
 
 
 def _has(text: str, phrase: str) -> bool:
@@ -428,7 +423,7 @@ def bilingual_archive(
         out / f"{SPANISH}.pdf",
         now=FINALIZED_AT,
     )
-    return archive.path, archive.audit
+    return archive.path, json.loads(archive.audit.to_json())
 
 
 @pytest.mark.libreoffice
@@ -461,7 +456,6 @@ def test_the_revocation_page_of_a_spanish_packet_is_spanish(
     """The revocation page takes its words from the word catalogue in the revoked packet's
     language, like the audit certificate (issue 17); revocation.json stays in English."""
     from consentkit.lifecycle import revoke_packet
-    from consentkit.pdf.archival import pdf_text
 
     item = sealed_examples[SPANISH]
     revoked_at = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
