@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-deps demo test lint typecheck check bench clean templates
+.PHONY: setup system-deps demo test lint typecheck check bench clean templates golden
 
 setup: system-deps $(STAMP)
 
@@ -39,6 +39,11 @@ check: lint typecheck test
 
 templates: setup
 	$(BIN)/python tools/build_templates.py
+
+# Regenerate the golden layout images (tests/golden/) after a wanted layout change; review the
+# changed PNGs with the change before committing them.
+golden: setup
+	CONSENTKIT_GOLDEN=regenerate $(BIN)/python -m pytest -q -p no:randomly tests/test_golden_layout.py
 
 bench: setup
 	$(BIN)/python bench/batch_bench.py
