@@ -19,7 +19,7 @@ import json
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 
 import attrs
 import cattrs
@@ -75,6 +75,40 @@ T = TypeVar("T")
 def utc_text(value: datetime) -> str:
     """``2026-11-27T15:02:11Z``: how every record writes a moment."""
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+R = TypeVar("R", bound="_JsonRecord")
+
+
+class _JsonRecord:
+    """What a record file has: its schema id, one reader and one writer, and the state rules it
+    records (kept as written, read through :class:`RulesRecord`)."""
+
+    SCHEMA: ClassVar[str]
+
+    def rules_record(self) -> RulesRecord | None:
+        """The state rules applied, read (``None`` without them).
+
+        Raises:
+            RecordError: the recorded rules are malformed.
+        """
+        rules: dict[str, Any] | None = getattr(self, "rules", None)
+        return None if rules is None else RulesRecord.from_json(rules)
+
+    def to_json(self) -> bytes:
+        """The record as its file holds it: UTF-8 JSON, two-space indent, keys in the order of the
+        fields, a final newline."""
+        return _dumps(_converter.unstructure(self))
+
+    @classmethod
+    def from_json(cls: type[R], data: bytes | str | Mapping[str, Any]) -> R:
+        """Read the record (its JSON text, or the object already parsed).
+
+        Raises:
+            RecordError: not a record of this schema, or a field is missing or malformed;
+                ``where`` names it.
+        """
+        return _read(data, cls, cls.SCHEMA)
 
 
 class RecordError(ValueError):
@@ -152,7 +186,7 @@ class PacketFile:
 
 
 @attrs.frozen(kw_only=True)
-class Manifest:
+class Manifest(_JsonRecord):
     """A packet folder's ``manifest.json``: what the packet was made from and of.
 
     Attributes:
@@ -185,27 +219,7 @@ class Manifest:
     inputs_sha256: str | None = None
     packet: PacketFile | None = None
 
-    def rules_record(self) -> RulesRecord | None:
-        """The state rules applied, read (``None`` without them).
-
-        Raises:
-            RecordError: the recorded rules are malformed.
-        """
-        return None if self.rules is None else RulesRecord.from_json(self.rules)
-
-    def to_json(self) -> bytes:
-        """The manifest as ``manifest.json`` holds it (UTF-8, two-space indent, final newline)."""
-        return _dumps(_converter.unstructure(self))
-
-    @classmethod
-    def from_json(cls, data: bytes | str | Mapping[str, Any]) -> Manifest:
-        """Read a manifest (its JSON text, or the object already parsed).
-
-        Raises:
-            RecordError: not a ``consentkit.manifest/1`` manifest, or a field is missing or
-                malformed; ``where`` names it.
-        """
-        return _read(data, cls, MANIFEST_SCHEMA)
+    SCHEMA: ClassVar[str] = MANIFEST_SCHEMA
 
 
 def read_manifest(packet_dir: str | Path) -> Manifest:
@@ -389,7 +403,7 @@ class SealRecord:
 
 
 @attrs.frozen(kw_only=True)
-class AuditRecord:
+class AuditRecord(_JsonRecord):
     """A finalized archive's ``audit.json``: the documents, signers, evidence and hashes.
 
     ``audit_pages`` and ``pages`` are known once the certificate is drawn (``None`` before).
@@ -430,27 +444,7 @@ class AuditRecord:
         """The signer of signature place ``key``."""
         return next((s for s in self.signers if s.key == key), None)
 
-    def rules_record(self) -> RulesRecord | None:
-        """The state rules applied, read (``None`` without them).
-
-        Raises:
-            RecordError: the recorded rules are malformed.
-        """
-        return None if self.rules is None else RulesRecord.from_json(self.rules)
-
-    def to_json(self) -> bytes:
-        """The record as embedded: UTF-8 JSON, two-space indent, keys in a stable order."""
-        return _dumps(_converter.unstructure(self))
-
-    @classmethod
-    def from_json(cls, data: bytes | str | Mapping[str, Any]) -> AuditRecord:
-        """Read an audit record (its JSON text, or the object already parsed).
-
-        Raises:
-            RecordError: not a ``consentkit.audit/1`` record, or a field is missing or malformed;
-                ``where`` names it.
-        """
-        return _read(data, cls, AUDIT_SCHEMA)
+    SCHEMA: ClassVar[str] = AUDIT_SCHEMA
 
 
 # --- the reader and writer ------------------------------------------------------------------------

@@ -217,28 +217,20 @@ def _training(clinician: Clinician, state: str, attested: float | None) -> list[
             f"{US_STATES[state]} requires {value.hours} hours of telehealth training before "
             f"distance services (applies to: {value.profession}; {cite})"
         )
-        if attested is None:
-            findings.append(
-                ReadinessFinding(
-                    code="training_required",
-                    severity="warning",
-                    message=f"{clinician.display_name}: {need}; attest the hours completed",
-                    clinician_id=clinician.id,
-                    state=state,
-                    citation=cite,
-                )
+        if attested is not None and attested >= value.hours:
+            continue
+        findings.append(
+            ReadinessFinding(
+                code="training_required" if attested is None else "training_insufficient",
+                severity="warning" if attested is None else "error",
+                message=f"{clinician.display_name}: {need}; attest the hours completed"
+                if attested is None
+                else f"{clinician.display_name}: {attested:g} hours attested; {need}",
+                clinician_id=clinician.id,
+                state=state,
+                citation=cite,
             )
-        elif attested < value.hours:
-            findings.append(
-                ReadinessFinding(
-                    code="training_insufficient",
-                    severity="error",
-                    message=f"{clinician.display_name}: {attested:g} hours attested; {need}",
-                    clinician_id=clinician.id,
-                    state=state,
-                    citation=cite,
-                )
-            )
+        )
     return findings
 
 

@@ -46,21 +46,8 @@ def revoke_packet(
     """Write a revocation packet for a finalized archive, with its consents as inactive FHIR
     Consents; the archive itself is only read (see :func:`consentkit.signing.revoke_archive`).
 
-    Args:
-        archive: the finalized (usually sealed) archive whose consent is withdrawn.
-        reason: why, in one line (e.g. ``client withdrew consent by phone``).
-        by: who records the revocation (a name, as it should appear on the page).
-        out: the revocation packet to create; an existing file is never replaced.
-        now: the revocation time (default: now, UTC); timezone-aware.
-        seal: the practice's sealing certificate; ``None`` leaves the packet unsealed.
-        timestamp_url: an RFC 3161 timestamp server for the seal (PAdES B-T).
-
-    Raises:
-        OutputExistsError: ``out`` exists.
-        InputError: ``reason`` or ``by`` is empty, too long or has control characters, or
-            ``now`` has no time zone or lies before the packet was finalized.
-        PacketError: ``archive`` cannot be read or is not a finalized consentkit packet.
-        SigningError: sealing failed (or a timestamp URL was given without a seal).
+    The arguments, the result and the errors are :func:`~consentkit.signing.revoke_archive`'s;
+    a :class:`~consentkit.errors.PacketError` also says when the Consents cannot be built.
     """
     return revoke_archive(
         archive,

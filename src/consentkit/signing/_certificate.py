@@ -97,19 +97,25 @@ class CertificateWriter:
         ]
         table = Table(data, colWidths=[_LABEL_WIDTH, self.width - _LABEL_WIDTH], hAlign="LEFT")
         table.setStyle(
-            TableStyle(
-                [
-                    ("FONT", (0, 0), (-1, -1), self.fonts.sans, 7.5),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                    ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-                    ("TOPPADDING", (0, 0), (-1, -1), 1),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
-                    ("LINEBELOW", (0, 0), (-1, -1), 0.25, (0.8, 0.8, 0.8)),
-                ]
+            self._style(
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.25, (0.8, 0.8, 0.8)),
             )
         )
         return table
+
+    def _style(self, *commands: tuple[Any, ...]) -> TableStyle:
+        """The certificate's table style (small text, top-aligned, no left padding) and more."""
+        return TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -1), self.fonts.sans, 7.5),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+                *commands,
+            ]
+        )
 
     def grid(
         self, header: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float | None]
@@ -121,15 +127,9 @@ class CertificateWriter:
         data += [[self.para(cell, self.small) for cell in row] for row in rows]
         table = Table(data, colWidths=columns, repeatRows=1, hAlign="LEFT")
         table.setStyle(
-            TableStyle(
-                [
-                    ("FONT", (0, 0), (-1, -1), self.fonts.sans, 7.5),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                    ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-                    ("LINEBELOW", (0, 0), (-1, 0), 0.5, (0.5, 0.5, 0.5)),
-                    ("LINEBELOW", (0, 1), (-1, -1), 0.25, (0.85, 0.85, 0.85)),
-                ]
+            self._style(
+                ("LINEBELOW", (0, 0), (-1, 0), 0.5, (0.5, 0.5, 0.5)),
+                ("LINEBELOW", (0, 1), (-1, -1), 0.25, (0.85, 0.85, 0.85)),
             )
         )
         return table
