@@ -158,9 +158,10 @@ def main() -> int:
                     packet_id=f"PKT-{client.id}",
                 )
                 manifest = result.manifest
+                assert manifest.packet is not None  # a rendered packet has its packet.pdf
                 print(
-                    f"{client.id}: rendered {len(manifest['documents'])} documents, "
-                    f"{manifest['packet']['pages']} pages ({manifest['locale']})"
+                    f"{client.id}: rendered {len(manifest.documents)} documents, "
+                    f"{manifest.packet.pages} pages ({manifest.locale})"
                 )
                 for warning in result.warnings:
                     print(f"  warning: {warning}")
@@ -170,7 +171,7 @@ def main() -> int:
                     continue
                 data = json.loads(records.read_text(encoding="utf-8"))
                 # What the signing application recorded when it showed the packet to the signers.
-                data["review_pdf_sha256"] = manifest["packet"]["sha256"]
+                data["review_pdf_sha256"] = manifest.packet.sha256
                 signatures = signatures_from_dict(data, source=records.name, base_dir=records.parent)
                 final = finalize_packet(
                     folder,
