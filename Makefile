@@ -26,7 +26,7 @@ test: setup
 	$(BIN)/ruff check src tests tools examples bench
 	$(BIN)/mypy
 	$(BIN)/python tools/build_templates.py --check
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint: setup
 	$(BIN)/ruff check src tests tools examples bench

@@ -21,6 +21,7 @@ __all__ = [
     "LayoutError",
     "OutputExistsError",
     "PacketError",
+    "RecordError",
     "RulesError",
     "SigningError",
     "TemplateError",
@@ -119,6 +120,21 @@ class ConversionCrash(ConversionError):
 
 class PacketError(ConsentKitError):
     """A rendered packet folder or its manifest is missing, incomplete or inconsistent."""
+
+
+class RecordError(ConsentKitError, ValueError):
+    """A record consentkit wrote (``manifest.json``, ``audit.json``) does not have the shape of its
+    schema: it was damaged or changed, or is not such a record.
+
+    Attributes:
+        where: the dotted path of the field to blame (empty for the record as a whole).
+        reason: what is wrong.
+    """
+
+    def __init__(self, where: str, reason: str) -> None:
+        self.where = where
+        self.reason = reason
+        super().__init__(f"{where}: {reason}" if where else reason)
 
 
 class OutputExistsError(ConsentKitError):

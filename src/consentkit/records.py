@@ -26,7 +26,7 @@ import cattrs
 from cattrs.gen import make_dict_unstructure_fn, override
 
 from ._edge import STRUCTURE_ERRORS, problems
-from .errors import PacketError
+from .errors import PacketError, RecordError
 
 __all__ = [
     "ARCHIVE_NAME",
@@ -109,15 +109,6 @@ class _JsonRecord:
                 ``where`` names it.
         """
         return _read(data, cls, cls.SCHEMA)
-
-
-class RecordError(ValueError):
-    """A record does not have the shape of its schema (``where`` is the dotted path)."""
-
-    def __init__(self, where: str, reason: str) -> None:
-        self.where = where
-        self.reason = reason
-        super().__init__(f"{where}: {reason}" if where else reason)
 
 
 # --- the manifest -------------------------------------------------------------------------------

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
 import pdfplumber
 from pdfminer.pdfparser import PDFSyntaxError
-from pypdf import PdfReader
-from pypdf.errors import PyPdfError
 
 from ..errors import SigningError
+from ..pdf.positions import line_beside, line_under, pages_mentioning, search_small_text
 from ..records import DocumentEntry
 
 __all__ = ["ANCHOR_PREFIX", "Anchor", "find_anchors"]
@@ -61,66 +60,6 @@ class Anchor:
     locale: str | None = None
 
 
-def _rule_under(edges: Iterable[Mapping[str, Any]], x: float, bottom: float) -> Mapping[str, Any] | None:
-    """The horizontal line closest below the anchor (top coordinates) that starts at its left."""
-    best = None
-    for edge in edges:
-        if edge.get("orientation") != "h":
-            continue
-        top = float(edge["top"])
-        if (
-            bottom - 1 <= top <= bottom + _RULE_GAP
-            and float(edge["x0"]) - 3 <= x <= float(edge["x1"]) - 20
-            and (best is None or top < float(best["top"]))
-        ):
-            best = edge
-    return best
-
-
-def _date_line(edges: Iterable[Mapping[str, Any]], rule: Mapping[str, Any]) -> tuple[float, float] | None:
-    """The left end and length of a date line on the same level as the signature rule."""
-    for edge in edges:
-        if (
-            edge.get("orientation") == "h"
-            and abs(float(edge["top"]) - float(rule["top"])) < 1.5
-            and float(edge["x0"]) > float(rule["x1"]) + 4
-        ):
-            return float(edge["x0"]), float(edge["x1"]) - float(edge["x0"])
-    return None
-
-
-def _search_page(page: Any) -> list[tuple[str, Mapping[str, Any]]]:
-    """The anchors on a page, read per character.
-
-    The anchor is 2 pt text; read among ordinary text, a line of it just below (a label under the
-    signature line, in a table cell say) can be taken for the same line and interleave with it.
-    So the tiny characters are searched on their own first, with a tight line tolerance.
-    """
-    tiny = page.filter(
-        lambda obj: obj.get("object_type") != "char" or float(obj.get("size", 0)) < _ANCHOR_MAX_SIZE
-    )
-    for source in (tiny, page):
-        matches = source.search(_ANCHOR, regex=True, return_chars=False, y_tolerance=0.5)
-        if matches:
-            return [(m["text"], m) for m in matches]
-    return []
-
-
-def _likely_pages(pdf: bytes) -> set[int] | None:
-    """Pages whose text (as pypdf extracts it, quickly) mentions an anchor; ``None`` if unknown.
-
-    Only a shortcut: places not found on these pages are searched for on every page of their
-    document with pdfplumber, which reads text per character.
-    """
-    try:
-        reader = PdfReader(io.BytesIO(pdf))
-        return {
-            n for n, page in enumerate(reader.pages, start=1) if ANCHOR_PREFIX in (page.extract_text() or "")
-        }
-    except (PyPdfError, ValueError, KeyError, TypeError):
-        return None
-
-
 def find_anchors(pdf: bytes, documents: Sequence[DocumentEntry]) -> list[Anchor]:
     """Locate every signature place the manifest lists, each within its document's pages.
 
@@ -143,14 +82,16 @@ def find_anchors(pdf: bytes, documents: Sequence[DocumentEntry]) -> list[Anchor]
     if all(d.signature_anchors is not None for d in documents):
         return _recorded_anchors(pdf, documents)
     anchors: list[Anchor] = []
-    likely = _likely_pages(pdf)
+    # Pages whose quick text extraction shows an anchor are searched first; places not found
+    # there are searched for on every page of their document.
+    likely = pages_mentioning(pdf, ANCHOR_PREFIX)
     try:
         with pdfplumber.open(io.BytesIO(pdf)) as doc:
             found: dict[int, list[tuple[str, Mapping[str, Any]]]] = {}
 
             def search(number: int) -> list[tuple[str, Mapping[str, Any]]]:
                 if number not in found:
-                    found[number] = _search_page(doc.pages[number - 1])
+                    found[number] = search_small_text(doc.pages[number - 1], _ANCHOR, _ANCHOR_MAX_SIZE)
                 return found[number]
 
             for document in documents:
@@ -190,7 +131,7 @@ def _anchor(document: str, key: str, number: int, match: Mapping[str, Any], page
     x = float(match["x0"])
     bottom = float(match["bottom"])
     edges = page.horizontal_edges
-    rule = _rule_under(edges, x, bottom)
+    rule = line_under(edges, x, bottom, gap=_RULE_GAP)
     page_room = float(page.width) - x - 18
     # A table cell's right border (or any vertical line right of the anchor) bounds the area too.
     for edge in page.vertical_edges:
@@ -200,7 +141,7 @@ def _anchor(document: str, key: str, number: int, match: Mapping[str, Any], page
     date_x = date_width = None
     if rule is not None:
         width = min(float(rule["x1"]) - x, MAX_WIDTH, page_room)
-        date_line = _date_line(edges, rule)
+        date_line = line_beside(edges, rule)
         if date_line is not None:
             date_x, date_width = date_line
     else:
