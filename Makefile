@@ -43,7 +43,7 @@ templates: setup
 # Regenerate the golden layout images (tests/golden/) after a wanted layout change; review the
 # changed PNGs with the change before committing them.
 golden: setup
-	CONSENTKIT_GOLDEN=regenerate $(BIN)/python -m pytest -q -p no:randomly tests/test_golden_layout.py
+	CONSENTKIT_GOLDEN=regenerate $(BIN)/python -m pytest -q tests/test_golden_layout.py
 
 bench: setup
 	$(BIN)/python bench/batch_bench.py
