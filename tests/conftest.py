@@ -60,3 +60,23 @@ def rendered_examples(
         )  # type: ignore[arg-type]
         folders[name] = result.out_dir
     return folders
+
+
+#: The test files that take longest, run first: ``make test`` runs the suite in two processes,
+#: one file at a time each (``--dist loadfile``), and a long file left for last keeps one process
+#: busy while the other waits (the longest first makes them finish together).
+LONGEST_FIRST = (
+    "test_warm.py",
+    "test_packet_truth.py",
+    "test_batch.py",
+    "test_signing_finalize.py",
+    "test_locale.py",
+    "test_jurisdiction.py",
+    "test_hostile_faults.py",
+    "test_signing_locale.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: n for n, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
