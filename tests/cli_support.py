@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import io
 import sys
-from collections.abc import Sequence
 
 import attrs
 
@@ -42,8 +41,3 @@ def run_cli(*args: str, stdin: str | None = None) -> CliResult:
     finally:
         sys.stdin = saved_stdin
     return CliResult(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
-
-
-def cli_args(args: Sequence[object]) -> list[str]:
-    """Arguments as text (paths and numbers welcome)."""
-    return [str(a) for a in args]
