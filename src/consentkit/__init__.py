@@ -40,7 +40,7 @@ from .loaders import (
     practice_from_dict,
 )
 from .models import Client, Clinician, Practice
-from .packet import RenderResult, render_packet
+from .packet import Packet, RenderResult, render_packet, render_packet_bytes
 from .rendering import TemplateReport, check_template, load_template_set
 from .warm import WarmConverter, WarmStats
 
@@ -54,6 +54,7 @@ __all__ = [
     "InputError",
     "JurisdictionError",
     "OutputExistsError",
+    "Packet",
     "PacketError",
     "Practice",
     "RenderResult",
@@ -74,4 +75,5 @@ __all__ = [
     "load_template_set",
     "practice_from_dict",
     "render_packet",
+    "render_packet_bytes",
 ]

@@ -9,15 +9,17 @@ reports ``clients.csv row 14, emergency_contact.phone: not a valid phone number`
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import attrs
 import cattrs
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
 
-from .errors import FieldValueError, InputError
+from .errors import FieldValueError, InputError, Problem
 
-__all__ = ["STRUCTURE_ERRORS", "input_error", "leaf_converter", "passthrough", "problems"]
+__all__ = ["STRUCTURE_ERRORS", "field_problems", "input_error", "leaf_converter", "passthrough", "problems"]
 
 #: What :meth:`cattrs.Converter.structure` raises for bad data.
 STRUCTURE_ERRORS = (ClassValidationError, ForbiddenExtraKeysError, FieldValueError, ValueError, TypeError)
@@ -103,10 +105,72 @@ def problems(
         yield ".".join(path), other(exc)
 
 
-def input_error(exc: BaseException, *, source: str, row: int | None = None) -> InputError:
-    """The :class:`~consentkit.errors.InputError` for a structuring failure: its first problem,
-    and how many more there are."""
+def _models_in(hint: object, leaves: frozenset[type]) -> list[type]:
+    """The attrs classes a type hint names (``Address``, ``tuple[Guardian, ...]``), leaves aside."""
+    if isinstance(hint, type) and attrs.has(hint):
+        return [] if hint in leaves else [hint]
+    return [model for arg in typing.get_args(hint) for model in _models_in(arg, leaves)]
+
+
+def field_problems(
+    cls: type, data: object, path: tuple[str, ...] = (), *, leaves: frozenset[type] = frozenset()
+) -> Iterator[tuple[str, str]]:
+    """Check every plain field of ``data`` against the converter and validator of its field in the
+    attrs class ``cls``, descending into nested models and lists of them.
+
+    A model's ``__init__`` stops at its first bad field, and cattrs never calls it when a nested
+    model failed; this scan finds the others, so a web form can show every problem at once.
+    Checks between fields (``__attrs_post_init__``) are not run: they report on their own.
+    ``leaves`` are attrs classes read from plain values by the field's converter (``Phone``).
+    """
+    if not (isinstance(cls, type) and attrs.has(cls)) or not isinstance(data, dict):
+        return
+    hints = typing.get_type_hints(cls)
+    for attribute in attrs.fields(cls):
+        if attribute.name not in data:
+            continue
+        value = data[attribute.name]
+        hint = hints.get(attribute.name)
+        where = (*path, attribute.name)
+        models = _models_in(hint, leaves)
+        if models:
+            if isinstance(value, dict) and len(models) == 1:
+                yield from field_problems(models[0], value, where, leaves=leaves)
+            elif isinstance(value, list) and len(models) == 1:
+                for index, item in enumerate(value, start=1):
+                    yield from field_problems(models[0], item, (*where, str(index)), leaves=leaves)
+            continue
+        try:
+            converted = attribute.converter(value) if callable(attribute.converter) else value
+            if attribute.validator is not None:
+                attribute.validator(None, attribute, converted)
+        except FieldValueError as exc:
+            yield ".".join(where), exc.reason
+        except (TypeError, ValueError, AttributeError):
+            yield ".".join(where), "has an invalid value"
+
+
+def input_error(
+    exc: BaseException,
+    *,
+    source: str,
+    row: int | None = None,
+    cls: type | None = None,
+    data: object = None,
+    leaves: Iterable[type] = (),
+) -> InputError:
+    """The :class:`~consentkit.errors.InputError` for a structuring failure, with every problem.
+
+    Given the class and the data that failed, the fields cattrs did not get to (a model stops at
+    its first bad field) are checked one by one too (:func:`field_problems`).
+    """
     found = list(problems(exc))
-    field, reason = found[0] if found else ("", "has an invalid value")
-    more = f" (and {len(found) - 1} more problem(s))" if len(found) > 1 else ""
-    return InputError(reason + more, source=source, row=row, field=field or None)
+    if cls is not None:
+        scanned = list(field_problems(cls, data, leaves=frozenset(leaves)))
+        seen = {field for field, _ in scanned}
+        found = scanned + [item for item in found if item[0] not in seen]
+    if not found:
+        found = [("", "has an invalid value")]
+    return InputError.from_problems(
+        [Problem(reason, source, row, field or None) for field, reason in dict.fromkeys(found)]
+    )

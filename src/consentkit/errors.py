@@ -10,6 +10,9 @@ client data than that.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import NamedTuple
+
 __all__ = [
     "ConsentKitError",
     "ConversionCrash",
@@ -21,6 +24,7 @@ __all__ = [
     "LayoutError",
     "OutputExistsError",
     "PacketError",
+    "Problem",
     "RecordError",
     "RulesError",
     "SigningError",
@@ -33,26 +37,15 @@ class ConsentKitError(Exception):
     """Root of every error consentkit raises on purpose."""
 
 
-class InputError(ConsentKitError, ValueError):
-    """A value in a practice, client or signature file is missing or invalid.
+class Problem(NamedTuple):
+    """One thing wrong with an input: where it is and what is wrong (never the value)."""
 
-    Attributes:
-        source: the file name (or ``"<input>"``), without directories.
-        row: the 1-based data row for CSV input (the header is row 0), else ``None``.
-        field: the dotted path of the field, e.g. ``emergency_contact.phone``.
-        reason: what is wrong, without echoing the value.
-    """
+    reason: str
+    source: str | None = None
+    row: int | None = None
+    field: str | None = None
 
-    def __init__(
-        self, reason: str, *, source: str | None = None, row: int | None = None, field: str | None = None
-    ) -> None:
-        self.source = source
-        self.row = row
-        self.field = field
-        self.reason = reason
-        super().__init__(self._format())
-
-    def _format(self) -> str:
+    def __str__(self) -> str:
         where = []
         if self.source is not None:
             where.append(self.source if self.row is None else f"{self.source} row {self.row}")
@@ -62,6 +55,51 @@ class InputError(ConsentKitError, ValueError):
         if self.field:
             head = f"{head}, {self.field}" if head else self.field
         return f"{head}: {self.reason}" if head else self.reason
+
+
+class InputError(ConsentKitError, ValueError):
+    """A value in a practice, client or signature file is missing or invalid.
+
+    When several fields are wrong (a web form, a dict with four bad fields), :attr:`problems`
+    lists every one; the other attributes describe the first.
+
+    Attributes:
+        source: the file name (or ``"<input>"``), without directories.
+        row: the 1-based data row for CSV input (the header is row 0), else ``None``.
+        field: the dotted path of the field, e.g. ``emergency_contact.phone``.
+        reason: what is wrong, without echoing the value.
+        problems: every problem found, in the order of the input (at least one).
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        source: str | None = None,
+        row: int | None = None,
+        field: str | None = None,
+        problems: Sequence[Problem] = (),
+    ) -> None:
+        self.source = source
+        self.row = row
+        self.field = field
+        self.reason = reason
+        self.problems: tuple[Problem, ...] = tuple(problems) or (Problem(reason, source, row, field),)
+        more = len(self.problems) - 1
+        message = str(Problem(reason, source, row, field))
+        super().__init__(message + (f" (and {more} more problem(s))" if more else ""))
+
+    @classmethod
+    def from_problems(cls, problems: Sequence[Problem]) -> InputError:
+        """One error for several problems (its own attributes describe the first).
+
+        Raises:
+            ValueError: ``problems`` is empty.
+        """
+        if not problems:
+            raise ValueError("an InputError needs at least one problem")
+        first = problems[0]
+        return cls(first.reason, source=first.source, row=first.row, field=first.field, problems=problems)
 
 
 class FieldValueError(ConsentKitError, ValueError):

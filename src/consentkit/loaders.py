@@ -75,10 +75,8 @@ MAX_NESTING = 32
 
 # Leaf values are normalised and validated by the models' own converters and validators, which
 # name the field on failure; cattrs only shapes the nesting and rejects unknown keys.
-_converter = leaf_converter(
-    (str, int, bool, Decimal, date, Phone, Money, Device, Connection, ServiceType, Population, Compact),
-    predicates=(lambda t: t == dict[str, Any],),
-)
+_LEAVES = (str, int, bool, Decimal, date, Phone, Money, Device, Connection, ServiceType, Population, Compact)
+_converter = leaf_converter(_LEAVES, predicates=(lambda t: t == dict[str, Any],))
 
 
 def _structure(data: object, cls: type[T], *, source: str, row: int | None = None) -> T:
@@ -87,7 +85,7 @@ def _structure(data: object, cls: type[T], *, source: str, row: int | None = Non
     try:
         return _converter.structure(data, cls)
     except STRUCTURE_ERRORS as exc:
-        raise input_error(exc, source=source, row=row) from exc
+        raise input_error(exc, source=source, row=row, cls=cls, data=data, leaves=_LEAVES) from exc
 
 
 def practice_from_dict(data: dict[str, Any], *, source: str = "<input>") -> Practice:

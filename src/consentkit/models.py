@@ -160,7 +160,8 @@ class Money:
 
     @classmethod
     def parse(cls, value: object, currency: str = "USD") -> Money:
-        """Read ``150``, ``"150.00"``, ``"$150"`` or ``{"amount": "150", "currency": "USD"}``.
+        """Read ``150``, ``Decimal("150.00")``, ``"150.00"``, ``"$150"`` or
+        ``{"amount": "150", "currency": "USD"}``.
 
         Floats are refused: money is exact.
 
@@ -173,6 +174,8 @@ class Money:
             return cls.parse(value.get("amount"), str(value.get("currency", currency)))
         if isinstance(value, bool | float):
             raise ValueError('write money as text or a whole number, e.g. "150.00"')
+        if isinstance(value, Decimal):
+            return cls(amount=value, currency=currency)
         if isinstance(value, int):
             return cls(amount=Decimal(value), currency=currency)
         if isinstance(value, str):

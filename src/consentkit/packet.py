@@ -31,6 +31,7 @@ from ._files import (
     sync_folder,
     write_private,
 )
+from ._memory import Packet, temporary_folder
 from ._version import __version__
 from .errors import InputError, OutputExistsError, PacketError
 from .models import Client, Practice
@@ -70,11 +71,13 @@ __all__ = [
     "MANIFEST_NAME",
     "PACKET_NAME",
     "DocxRenderer",
+    "Packet",
     "RenderResult",
     "StagedPacket",
     "choose_template_set",
     "finish_packet",
     "render_packet",
+    "render_packet_bytes",
     "stage_packet",
 ]
 
@@ -100,6 +103,10 @@ class RenderResult:
     @property
     def packet_pdf(self) -> Path:
         return self.out_dir / PACKET_NAME
+
+    def load(self) -> Packet:
+        """The packet the folder holds, in memory (see :class:`~consentkit.Packet`)."""
+        return Packet.read(self.out_dir)
 
 
 def choose_template_set(
@@ -510,3 +517,44 @@ def render_packet(
         staged.discard()
         raise
     return finish_packet(staged, pdfs)
+
+
+def render_packet_bytes(
+    practice: Practice,
+    client: Client,
+    *,
+    template_set: TemplateSet | None = None,
+    language: str | None = None,
+    on: date | None = None,
+    now: datetime | None = None,
+    packet_id: str | None = None,
+    converter: Converter | None = None,
+    rules: RuleSlots | None = None,
+    template_ids: Sequence[str] | None = None,
+    state_rules: bool = True,
+    include_english: bool = False,
+) -> Packet:
+    """Render a packet into memory: :func:`render_packet` without a folder to keep.
+
+    The packet is rendered in a private temporary folder (mode 0700), read back and the folder
+    removed; a web backend stores the :class:`~consentkit.Packet` (``packet.to_bytes()``) and
+    hands it to :func:`~consentkit.signing.finalize_archive` later. Arguments and errors as for
+    :func:`render_packet`.
+    """
+    with temporary_folder() as folder:
+        result = render_packet(
+            practice,
+            client,
+            folder / "packet",
+            template_set=template_set,
+            language=language,
+            on=on,
+            now=now,
+            packet_id=packet_id,
+            converter=converter,
+            rules=rules,
+            template_ids=template_ids,
+            state_rules=state_rules,
+            include_english=include_english,
+        )
+        return Packet.read(result.out_dir)

@@ -12,6 +12,8 @@ reading of the same file.
 
 from __future__ import annotations
 
+import io
+import re
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -92,23 +94,25 @@ class ArchivalReport:
         return [text for kind, text in self.found if kind == "claim"]
 
 
-def archival_report(path: Path, *, part: int = 3) -> ArchivalReport:
-    """Check a PDF against a subset of the PDF/A-``part`` level B rules (see
-    :func:`check_archival` for the checks), each problem marked with its kind.
+def archival_report(path: Path | bytes, *, part: int = 3) -> ArchivalReport:
+    """Check a PDF (a file, or its bytes) against a subset of the PDF/A-``part`` level B rules
+    (see :func:`check_archival` for the checks), each problem marked with its kind.
 
     Raises:
         ValueError: ``part`` is not 1, 2 or 3.
     """
     if part not in (1, 2, 3):
         raise ValueError(f"PDF/A part must be 1, 2 or 3, not {part!r}")
-    found: list[tuple[ProblemKind, str]] = [("structure", p) for p in _qpdf_problems(path)]
+    found: list[tuple[ProblemKind, str]] = []
+    named = path if isinstance(path, Path) else Path("input.pdf")
     try:
-        pdf = pikepdf.open(path)
+        pdf = pikepdf.open(path if isinstance(path, Path) else io.BytesIO(path))
     except pikepdf.PasswordError:
         return ArchivalReport((*found, ("claim", "the file is encrypted with a user password")))
     except (pikepdf.PdfError, OSError) as exc:
-        return ArchivalReport((*found, ("structure", f"not a readable PDF ({_without_path(exc, path)})")))
+        return ArchivalReport((*found, ("structure", f"not a readable PDF ({_without_path(exc, named)})")))
     with pdf:
+        found += [("structure", p) for p in _syntax_problems(pdf)]
         # Outside input: a malformed object (a flag that is a name, a short array) becomes a
         # problem in the report, never an exception and never a silent pass.
         try:
@@ -123,14 +127,15 @@ def archival_report(path: Path, *, part: int = 3) -> ArchivalReport:
             ):
                 found += [("claim", p) for p in check(pdf)]
         except (pikepdf.PdfError, ValueError, TypeError, ArithmeticError, IndexError) as exc:
-            found.append(("structure", f"the PDF's objects cannot be checked ({_without_path(exc, path)})"))
+            found.append(("structure", f"the PDF's objects cannot be checked ({_without_path(exc, named)})"))
     return ArchivalReport(tuple(found))
 
 
-def check_archival(path: Path, *, part: int = 3) -> list[str]:
+def check_archival(path: Path | bytes, *, part: int = 3) -> list[str]:
     """Check a PDF against a subset of the PDF/A-``part`` level B rules.
 
-    The checks: ``qpdf --check`` passes; the file is not encrypted and has a trailer ``/ID``; the
+    The checks: qpdf's structure check passes (run in-process through pikepdf); the file is not
+    encrypted and has a trailer ``/ID``; the
     XMP parses and claims exactly PDF/A-``part`` conformance B without duplicate properties; a
     ``GTS_PDFA1`` OutputIntent carries an ICC profile; every font that is drawn (pages, form
     XObjects, patterns, Type 3 glyphs, annotation appearances) is embedded; there is no
@@ -244,27 +249,14 @@ def pdf_text(path: Path) -> str:
 # --- the checks -------------------------------------------------------------------------------
 
 
-def _qpdf_problems(path: Path) -> list[str]:
-    qpdf = shutil.which("qpdf")
-    if qpdf is None:
-        return ["qpdf not found, so the file structure was not checked (install qpdf)"]
+def _syntax_problems(pdf: pikepdf.Pdf) -> list[str]:
+    """What qpdf's own check (``qpdf --check``, run in-process through pikepdf: no program is
+    needed at run time) finds wrong with the file's syntax and structure, every stream read."""
     try:
-        done = subprocess.run(
-            [qpdf, "--check", str(path.absolute())],
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=_TOOL_TIMEOUT,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return [f"qpdf --check did not finish within {_TOOL_TIMEOUT:g} s"]
-    if done.returncode == 0:
-        return []
-    messages = [line.strip() for line in (done.stderr + done.stdout).splitlines() if line.strip()]
-    detail = next((m for m in messages if "warning" in m.lower() or "error" in m.lower()), "")
-    detail = (detail or (messages[0] if messages else "")).replace(str(path.absolute()), path.name)
-    return [f"qpdf --check failed with exit status {done.returncode}" + (f": {detail}" if detail else "")]
+        found = pdf.check_pdf_syntax()
+    except (pikepdf.PdfError, ValueError, RuntimeError) as exc:
+        return [f"the file structure cannot be checked ({exc})"]
+    return [re.sub(r"^(WARNING|ERROR): ", "", str(problem)) for problem in found]
 
 
 def _trailer_problems(pdf: pikepdf.Pdf) -> list[str]:

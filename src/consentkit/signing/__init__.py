@@ -20,7 +20,7 @@ Typical use::
 consentkit is not legal advice.
 """
 
-from ._finalize import FinalizeResult, finalize_packet
+from ._finalize import FinalizedArchive, FinalizeResult, finalize_archive, finalize_packet
 from ._load import load_signatures, signatures_from_dict
 from ._model import (
     AttestedLocation,
@@ -42,6 +42,7 @@ __all__ = [
     "AttestedLocation",
     "Check",
     "FinalizeResult",
+    "FinalizedArchive",
     "IdentityVerification",
     "Method",
     "RevocationResult",
@@ -52,6 +53,7 @@ __all__ = [
     "SignatureRecord",
     "Signatures",
     "VerificationReport",
+    "finalize_archive",
     "finalize_packet",
     "load_signatures",
     "revoke_archive",

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 import pikepdf
 
 from .._files import write_new
+from .._memory import Packet
 from .._version import __version__
 from ..errors import InputError, OutputExistsError, PacketError, SigningError
 from ..pdf.embed import AssociatedFile
@@ -25,12 +27,12 @@ from ._anchors import find_anchors
 from ._archive import assemble_archive
 from ._audit import audit_record
 from ._certificate import audit_pages
-from ._load import load_signatures
+from ._load import load_signatures, signatures_from_dict
 from ._model import Method, Signatures
 from ._seal import SealConfig, load_seal, seal_info, seal_pdf
 from ._stamp import Stamp, draw_overlay
 
-__all__ = ["FinalizeResult", "finalize_packet", "read_manifest"]
+__all__ = ["FinalizeResult", "FinalizedArchive", "finalize_archive", "finalize_packet", "read_manifest"]
 
 #: How far signing times may lie outside [rendered, finalized] (clocks of two servers differ).
 CLOCK_SKEW = timedelta(minutes=5)
@@ -61,6 +63,28 @@ class FinalizeResult:
         return self.sealed_by is not None
 
 
+@attrs.frozen
+class FinalizedArchive:
+    """An archive made in memory by :func:`finalize_archive`."""
+
+    #: The archive's bytes (a PDF/A-3b file, sealed when a seal was given).
+    data: bytes = attrs.field(repr=False)
+    packet_id: str
+    #: Pages in the archive: the reviewed pages, then the audit certificate.
+    pages: int
+    audit_pages: tuple[int, int]
+    #: SHA-256 of :attr:`data`.
+    sha256: str
+    #: The seal's certificate subject, or ``None`` when not sealed.
+    sealed_by: str | None
+    #: The audit record embedded as ``audit.json``.
+    audit: AuditRecord = attrs.field(repr=False, eq=False)
+
+    @property
+    def sealed(self) -> bool:
+        return self.sealed_by is not None
+
+
 def read_manifest(packet_dir: Path) -> Manifest:
     """Read a packet folder's ``manifest.json`` and check that it describes a complete packet.
 
@@ -68,7 +92,11 @@ def read_manifest(packet_dir: Path) -> Manifest:
         PacketError: the folder, the manifest or one of its fields is missing or malformed.
     """
     manifest = records_read_manifest(packet_dir)
-    where = f"{packet_dir.name}/{MANIFEST_NAME}"
+    _check_complete(manifest, f"{packet_dir.name}/{MANIFEST_NAME}")
+    return manifest
+
+
+def _check_complete(manifest: Manifest, where: str) -> None:
     if manifest.packet is None:
         raise PacketError(f"{where} is incomplete or malformed (packet: required field is missing)")
     for number, document in enumerate(manifest.documents, start=1):
@@ -78,7 +106,6 @@ def read_manifest(packet_dir: Path) -> Manifest:
         first, last = document.packet_pages
         if not 1 <= first <= last <= manifest.packet.pages:
             raise PacketError(f"{where} is incomplete or malformed (packet_pages out of range)")
-    return manifest
 
 
 def _packet(manifest: Manifest) -> PacketFile:
@@ -146,8 +173,8 @@ def _time_zone(manifest: Manifest, fallback: str | None) -> str:
 
 
 def finalize_packet(
-    packet_dir: str | Path,
-    signatures: Signatures | str | Path,
+    packet_dir: str | Path | Packet,
+    signatures: Signatures | Mapping[str, Any] | str | Path,
     out: str | Path,
     *,
     seal: SealConfig | None = None,
@@ -165,8 +192,10 @@ def finalize_packet(
     everything succeeds; an existing ``out`` is never replaced.
 
     Args:
-        packet_dir: the folder ``render`` wrote (``manifest.json``, ``packet.pdf``, ...).
-        signatures: the signatures (or the path of their JSON file).
+        packet_dir: the folder ``render`` wrote (``manifest.json``, ``packet.pdf``, ...), or the
+            :class:`~consentkit.Packet` it holds.
+        signatures: the signatures, as :class:`Signatures`, as plain data (the JSON object), or
+            the path of their JSON file.
         out: the archive file to create.
         seal: the practice's sealing certificate; ``None`` leaves the archive unsealed.
         timestamp_url: an RFC 3161 timestamp server for the seal (PAdES B-T).
@@ -187,20 +216,105 @@ def finalize_packet(
             signatures are for another packet or version, a signature place is missing, or
             sealing failed.
     """
-    packet_dir = Path(packet_dir)
     out = Path(out)
-    now = (now or datetime.now(UTC)).astimezone(UTC)
-    if timestamp_url and seal is None:
-        raise SigningError("a timestamp URL needs a seal certificate (the timestamp is part of the seal)")
     if out.exists():
         raise OutputExistsError(f"{out.name} already exists; refusing to overwrite it")
-    if not isinstance(signatures, Signatures):
-        signatures = load_signatures(signatures)
+    if isinstance(packet_dir, Packet):
+        manifest, review, where = packet_dir.manifest, packet_dir.packet_pdf, "the packet"
+        _check_complete(manifest, f"{where}'s {MANIFEST_NAME}")
+    else:
+        manifest, review, where = _read_folder(Path(packet_dir))
+    archive = _finalize(
+        manifest,
+        review,
+        where,
+        signatures,
+        seal=seal,
+        timestamp_url=timestamp_url,
+        now=now,
+        time_zone=time_zone,
+        extra_files=extra_files,
+    )
+    write_new(out, archive.data)
+    return FinalizeResult(
+        path=out,
+        packet_id=archive.packet_id,
+        pages=archive.pages,
+        audit_pages=archive.audit_pages,
+        sha256=archive.sha256,
+        sealed_by=archive.sealed_by,
+        audit=archive.audit,
+    )
+
+
+def finalize_archive(
+    packet: Packet | str | Path,
+    signatures: Signatures | Mapping[str, Any] | str | Path,
+    *,
+    seal: SealConfig | None = None,
+    timestamp_url: str | None = None,
+    now: datetime | None = None,
+    time_zone: str | None = None,
+    extra_files: ExtraFiles | None = None,
+) -> FinalizedArchive:
+    """:func:`finalize_packet` in memory: the archive as bytes, nothing written.
+
+    For a web backend that keeps packets and archives in its own store: ``packet`` is the
+    :class:`~consentkit.Packet` :func:`~consentkit.render_packet_bytes` returned (or restored with
+    :meth:`~consentkit.Packet.from_bytes`), or a packet folder; ``signatures`` are
+    :class:`Signatures`, the same as plain data (the JSON object :func:`signatures_from_dict`
+    reads, a drawn image as PNG bytes or base64), or a signatures file. Safe to call from threads
+    and from inside a running asyncio event loop.
+
+    Raises:
+        As :func:`finalize_packet`, except OutputExistsError.
+    """
+    if isinstance(packet, Packet):
+        manifest, review, where = packet.manifest, packet.packet_pdf, "the packet"
+        _check_complete(manifest, f"{where}'s {MANIFEST_NAME}")
+    else:
+        manifest, review, where = _read_folder(Path(packet))
+    return _finalize(
+        manifest,
+        review,
+        where,
+        signatures,
+        seal=seal,
+        timestamp_url=timestamp_url,
+        now=now,
+        time_zone=time_zone,
+        extra_files=extra_files,
+    )
+
+
+def _read_folder(packet_dir: Path) -> tuple[Manifest, bytes, str]:
     manifest = read_manifest(packet_dir)
     try:
         review = (packet_dir / PACKET_NAME).read_bytes()
     except OSError as exc:
         raise PacketError(f"{packet_dir.name}/{PACKET_NAME} cannot be read ({exc.strerror})") from exc
+    return manifest, review, packet_dir.name
+
+
+def _finalize(
+    manifest: Manifest,
+    review: bytes,
+    where: str,
+    signatures: Signatures | Mapping[str, Any] | str | Path,
+    *,
+    seal: SealConfig | None,
+    timestamp_url: str | None,
+    now: datetime | None,
+    time_zone: str | None,
+    extra_files: ExtraFiles | None,
+) -> FinalizedArchive:
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    if timestamp_url and seal is None:
+        raise SigningError("a timestamp URL needs a seal certificate (the timestamp is part of the seal)")
+    if isinstance(signatures, Mapping):
+        signatures = signatures_from_dict(dict(signatures))
+    elif not isinstance(signatures, Signatures):
+        signatures = load_signatures(signatures)
     _check_identity(manifest, signatures, review)
     _check_signers(manifest, signatures)
     _check_times(manifest, signatures, now)
@@ -208,7 +322,7 @@ def finalize_packet(
     loaded = load_seal(seal) if seal is not None else None
     sealing = seal_info(loaded, timestamp_url) if loaded is not None else None
     archive, record = _assemble(
-        packet_dir,
+        where,
         manifest,
         signatures,
         review,
@@ -220,11 +334,10 @@ def finalize_packet(
     if loaded is not None:
         reason = f"Sealed archive of consent packet {signatures.packet_id}"
         archive = seal_pdf(archive, loaded, timestamp_url=timestamp_url, reason=reason)
-    write_new(out, archive)
     assert record.audit_pages is not None  # _assemble set them
     first, last = record.audit_pages
-    return FinalizeResult(
-        path=out,
+    return FinalizedArchive(
+        data=archive,
         packet_id=signatures.packet_id,
         pages=last,
         audit_pages=(first, last),
@@ -235,7 +348,7 @@ def finalize_packet(
 
 
 def _assemble(
-    packet_dir: Path,
+    where: str,
     manifest: Manifest,
     signatures: Signatures,
     review: bytes,
@@ -252,7 +365,7 @@ def _assemble(
             sizes = page_sizes(pdf)
             fingerprints = page_fingerprints(pdf, count, layout="reviewed")
     except pikepdf.PdfError as exc:
-        raise PacketError(f"{packet_dir.name}/{PACKET_NAME} is not a readable PDF ({exc})") from exc
+        raise PacketError(f"{where}/{PACKET_NAME} is not a readable PDF ({exc})") from exc
     if count != _packet(manifest).pages:
         raise PacketError(f"{PACKET_NAME} has {count} pages, the manifest says {_packet(manifest).pages}")
     stamps = []

@@ -28,9 +28,19 @@ _DATA_URL = "data:image/png;base64,"
 
 
 def _image_bytes(value: object, *, base_dir: Path | None, source: str, field: str) -> bytes:
-    """A drawn signature given as base64 (optionally a ``data:`` URL) or a relative ``.png`` path."""
+    """A drawn signature given as PNG bytes, as base64 (optionally a ``data:`` URL) or as a
+    relative ``.png`` path (in a signatures file only)."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        data = bytes(value)
+        if len(data) > MAX_PNG_BYTES:
+            raise InputError(
+                f"the image is larger than {MAX_PNG_BYTES // 1024} KB", source=source, field=field
+            )
+        return data
     if not isinstance(value, str) or not value.strip():
-        raise InputError("must be base64 PNG data or the name of a .png file", source=source, field=field)
+        raise InputError(
+            "must be PNG bytes, base64 PNG data or the name of a .png file", source=source, field=field
+        )
     text = value.strip()
     if text.lower().endswith(".png"):
         relative = PurePosixPath(text)

@@ -9,7 +9,7 @@ import io
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import attrs
 
@@ -18,12 +18,14 @@ from asn1crypto import cms, pem  # type: ignore[import-untyped, unused-ignore]
 from asn1crypto import x509 as asn1_x509  # type: ignore[import-untyped, unused-ignore]
 from cryptography import x509 as crypto_x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
+from .._threads import outside_event_loop
 from ..errors import VerificationError
 from ..records import AUDIT_NAME, SealRecord
 
@@ -72,21 +74,37 @@ class SealStatus:
     timestamp_ok: bool | None = None
 
 
-def load_trust(paths: str | Path | Sequence[str | Path]) -> list[asn1_x509.Certificate]:
-    """Read trust-root certificates from PEM (one or more per file) or DER files.
+#: What can name a trust root: a PEM/DER file, its bytes, or a parsed certificate (asn1crypto's,
+#: which pyHanko uses, or cryptography's).
+TrustSource: TypeAlias = "str | Path | bytes | asn1_x509.Certificate | crypto_x509.Certificate"
+
+
+def load_trust(sources: TrustSource | Sequence[TrustSource]) -> list[asn1_x509.Certificate]:
+    """Read trust-root certificates: PEM (one or more per file) or DER files, the same as bytes,
+    or certificates already parsed (asn1crypto or cryptography).
 
     Raises:
         VerificationError: a file cannot be read or holds no certificate.
     """
-    if isinstance(paths, str | Path):
-        paths = [paths]
+    items: Sequence[TrustSource] = sources if isinstance(sources, list | tuple) else [sources]
     roots: list[asn1_x509.Certificate] = []
-    for item in paths:
-        path = Path(item)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise VerificationError(f"cannot read the trust file {path.name} ({exc.strerror})") from exc
+    for number, item in enumerate(items, start=1):
+        if isinstance(item, crypto_x509.Certificate):
+            der = item.public_bytes(serialization.Encoding.DER)
+            roots.append(asn1_x509.Certificate.load(der))
+            continue
+        if not isinstance(item, str | Path | bytes):  # an asn1crypto certificate
+            roots.append(item)
+            continue
+        if isinstance(item, bytes):
+            data, name = item, f"certificate {number} (given as bytes)"
+        else:
+            path = Path(item)
+            name = f"the trust file {path.name}"
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise VerificationError(f"cannot read {name} ({exc.strerror})") from exc
         try:
             if pem.detect(data):
                 found = [
@@ -99,9 +117,9 @@ def load_trust(paths: str | Path | Sequence[str | Path]) -> list[asn1_x509.Certi
             for cert in found:
                 _ = cert.subject.human_friendly  # parse now, not in the middle of validation
         except (ValueError, TypeError) as exc:
-            raise VerificationError(f"the trust file {path.name} holds no readable certificate") from exc
+            raise VerificationError(f"{name} holds no readable certificate") from exc
         if not found:
-            raise VerificationError(f"the trust file {path.name} holds no certificate")
+            raise VerificationError(f"{name} holds no certificate")
         roots.extend(found)
     return roots
 
@@ -332,7 +350,8 @@ def seal_checks(
         # ``trusted`` is reported as unknown.
         anchors = list(roots) if roots is not None else [embedded.signer_cert]
         context = ValidationContext(trust_roots=anchors, allow_fetching=False)
-        status = validate_pdf_signature(embedded, context, key_usage_settings=_KEY_USAGE)
+        # pyHanko's synchronous validation runs asyncio.run: never inside a caller's running loop.
+        status = outside_event_loop(validate_pdf_signature, embedded, context, key_usage_settings=_KEY_USAGE)
         signer = str(status.signing_cert.subject.human_friendly)
     except Exception as exc:  # pyHanko and asn1crypto raise many kinds of errors on damaged seals
         checks.append(Check("seal", False, f"the seal cannot be validated ({type(exc).__name__})"))

@@ -18,7 +18,7 @@ from ..pdf.embed import read_associated_file
 from ..pdf.fingerprint import FINGERPRINT_SCHEME, page_fingerprints
 from ..records import AUDIT_NAME, AUDIT_SCHEMA, REVIEWED_NAME, AuditRecord, RecordError, SealRecord
 from ._revocation import REVOCATION_NAME, check_original, describe, read_revocation
-from ._seal_check import Check, SealStatus, load_trust, seal_checks
+from ._seal_check import Check, SealStatus, TrustSource, load_trust, seal_checks
 
 __all__ = ["Check", "SealStatus", "VerificationReport", "load_trust", "verify_packet"]
 
@@ -279,22 +279,26 @@ def _read_audit(pdf: pikepdf.Pdf) -> _Read:
 
 
 def verify_packet(
-    path: str | Path, *, trust: str | Path | Iterable[str | Path] | None = None
+    path: str | Path | bytes, *, trust: TrustSource | Iterable[TrustSource] | None = None
 ) -> VerificationReport:
     """Check a finalized packet.
 
-    The checks: the file's structure (``qpdf --check``); the archival claim (a subset of the
-    PDF/A-3b rules, see :func:`consentkit.pdf.archival.check_archival`); the embedded
+    The checks: the file's structure (qpdf's check, run in-process through pikepdf: no program is
+    needed); the archival claim (a subset of the PDF/A-3b rules, see
+    :func:`consentkit.pdf.archival.check_archival`); the embedded
     ``audit.json``; the embedded reviewed packet against the SHA-256 in ``audit.json``; every
     signed page against its fingerprint in ``audit.json`` (each still shows exactly the reviewed
     content); and, when sealed, the seal with pyHanko (intact, valid, covering the whole file,
     no forbidden modification, matching the audit record, and with ``trust``: chaining to one
     of the trust roots).
 
+    Safe to call from threads and from inside a running asyncio event loop.
+
     Args:
-        path: the archive.
-        trust: PEM/DER certificate file(s) of the CAs to trust for the seal (and its timestamp).
-            With ``trust`` a seal is required and must be trusted.
+        path: the archive: a file, or its bytes (as a web backend or a document store holds it).
+        trust: the CAs to trust for the seal (and its timestamp): PEM/DER certificate file(s),
+            the same as bytes, or parsed certificates. With ``trust`` a seal is required and must
+            be trusted.
 
     Returns:
         The report; ``report.intact`` is the verdict.
@@ -302,20 +306,28 @@ def verify_packet(
     Raises:
         VerificationError: the file cannot be read or is not a PDF, or a trust file is unusable.
     """
-    path = Path(path)
-    if trust is not None and not isinstance(trust, str | Path):
-        trust = list(trust)  # read again for the original inside a revocation packet
-    roots = (
-        load_trust(list(trust) if not isinstance(trust, str | Path) else trust) if trust is not None else None
-    )
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise VerificationError(f"cannot read {path.name} ({exc.strerror})") from exc
+    sources: list[TrustSource] | None = None
+    if trust is not None:
+        # A list: read again for the original inside a revocation packet.
+        sources = (
+            [trust]
+            if isinstance(trust, str | Path | bytes) or not isinstance(trust, Iterable)
+            else list(trust)
+        )
+    roots = load_trust(sources) if sources is not None else None
+    if isinstance(path, bytes | bytearray | memoryview):
+        data = bytes(path)
+        path = Path("archive.pdf")
+    else:
+        path = Path(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise VerificationError(f"cannot read {path.name} ({exc.strerror})") from exc
     if b"%PDF-" not in data[:1024]:
         raise VerificationError(f"{path.name} is not a PDF file")
 
-    archival = archival_report(path, part=3)
+    archival = archival_report(data, part=3)
     claim = archival.claim
     read = _Read(checks=[])
     try:
@@ -327,11 +339,15 @@ def verify_packet(
         read = _Read(checks=[Check("audit record", False, f"the file cannot be parsed ({exc})")])
     content = list(read.checks)
     if read.original is not None:
-        ok, detail = check_original(read.original, lambda inner: verify_packet(inner, trust=trust))
+        ok, detail = check_original(read.original, lambda inner: verify_packet(inner, trust=sources))
         content.append(Check("original packet", ok, detail))
     structure = archival.structure
     checks = [
-        Check("structure", not structure, structure[0] if structure else "qpdf --check passed"),
+        Check(
+            "structure",
+            not structure,
+            structure[0] if structure else "structure check passed (qpdf's, via pikepdf)",
+        ),
         Check(
             "archival",
             not claim,
