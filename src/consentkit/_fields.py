@@ -39,6 +39,7 @@ __all__ = [
     "no_delimiters",
     "non_negative",
     "one_of",
+    "redacted_repr",
     "strip",
     "strip_all",
     "strip_upper",
@@ -352,3 +353,18 @@ def instance_of(cls: type, reason: str) -> Validator:
             raise FieldValueError(attribute.name, reason)
 
     return validate
+
+
+def redacted_repr(*shown: str) -> Callable[[object], str]:
+    """A ``__repr__`` that shows only the named fields, for records that hold personal data.
+
+    ``repr(client)`` ends up in log lines, tracebacks and debugger output of the practice software
+    that imports the library; it shows ``Client(id='C-1001', ...)`` and never a name, date of
+    birth, phone number or address.
+    """
+
+    def __repr__(self: object) -> str:
+        parts = [f"{name}={getattr(self, name)!r}" for name in shown]
+        return f"{type(self).__name__}({', '.join([*parts, '...'])})"
+
+    return __repr__

@@ -96,6 +96,8 @@ class Phone:
     Build one with :meth:`parse`; numbers without a country code are read as US numbers.
     """
 
+    __repr__ = ft.redacted_repr()
+
     e164: str
 
     @classmethod
@@ -219,6 +221,8 @@ def _is_optional_money(instance: object, attribute: attrs.Attribute[Any], value:
 @frozen(kw_only=True)
 class Address:
     """A US street address (where a client is during sessions, or a practice's office)."""
+
+    __repr__ = ft.redacted_repr("state")
 
     line1: str = field(converter=ft.strip, validator=ft.text(template_safe=True))
     line2: str | None = field(default=None, converter=ft.blank_to_none, validator=ft.no_delimiters)
@@ -679,6 +683,8 @@ def _to_service_type(value: object) -> object:
 class EmergencyContact:
     """Someone to call in an emergency."""
 
+    __repr__ = ft.redacted_repr()
+
     name: str = field(converter=ft.strip, validator=ft.text(template_safe=True))
     relationship: str = field(converter=ft.strip, validator=ft.text(template_safe=True))
     phone: Phone = field(converter=_to_phone, validator=_is_phone)
@@ -688,6 +694,8 @@ class EmergencyContact:
 class Participant:
     """Another adult seen in couple or family sessions; each signs for themself."""
 
+    __repr__ = ft.redacted_repr()
+
     name: str = field(converter=ft.strip, validator=ft.text(template_safe=True))
     relationship: str = field(converter=ft.strip, validator=ft.text(template_safe=True))
     email: str | None = field(default=None, converter=ft.blank_to_none, validator=_valid_email)
@@ -696,6 +704,8 @@ class Participant:
 @frozen(kw_only=True)
 class Guardian:
     """A parent or legal guardian of a minor client."""
+
+    __repr__ = ft.redacted_repr()
 
     name: str = field(converter=ft.strip, validator=ft.text(template_safe=True))
     relationship: str = field(converter=ft.strip, validator=ft.text(template_safe=True))
@@ -710,6 +720,8 @@ class LocalResources:
     A 911 call placed by a clinician in another place reaches the clinician's own dispatch centre,
     not the client's, so the emergency plan needs a number that reaches help where the client is.
     """
+
+    __repr__ = ft.redacted_repr()
 
     dispatch_name: str | None = field(default=None, converter=ft.blank_to_none, validator=ft.no_delimiters)
     """The emergency dispatch centre or police department for the session address."""
@@ -746,6 +758,8 @@ class Client:
     guardian must sign depends on the client's age on the document date and on state law, so it is
     decided when rendering, not here.
     """
+
+    __repr__ = ft.redacted_repr("id")
 
     id: str = field(converter=ft.strip, validator=ft.text(template_safe=True))
     legal_name: str = field(converter=ft.strip, validator=ft.text(template_safe=True))

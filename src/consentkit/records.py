@@ -26,6 +26,7 @@ import cattrs
 from cattrs.gen import make_dict_unstructure_fn, override
 
 from ._edge import STRUCTURE_ERRORS, problems
+from ._fields import redacted_repr
 from .errors import PacketError, RecordError
 
 __all__ = [
@@ -188,6 +189,8 @@ class Manifest(_JsonRecord):
         packet: ``packet.pdf``; ``None`` until the packet is merged.
     """
 
+    __repr__ = redacted_repr("packet_id", "client_id")
+
     schema: str = MANIFEST_SCHEMA
     packet_id: str
     generated_at: datetime | None = None
@@ -310,12 +313,16 @@ class AuditDocument:
 
 @attrs.frozen(kw_only=True)
 class AttestedLocationRecord:
+    __repr__ = redacted_repr("state")
+
     address: str
     state: str
 
 
 @attrs.frozen(kw_only=True)
 class IdentityRecord:
+    __repr__ = redacted_repr("method")
+
     method: str
     detail: str = ""
 
@@ -332,6 +339,8 @@ class ImageRecord:
 @attrs.frozen(kw_only=True)
 class AuditSigner:
     """One signer's signature and the evidence captured with it."""
+
+    __repr__ = redacted_repr("key", "role")
 
     key: str
     role: str
@@ -356,6 +365,8 @@ class AuditSigner:
 @attrs.frozen(kw_only=True)
 class AuditEvent:
     """One event of the packet's history."""
+
+    __repr__ = redacted_repr("action")
 
     at: datetime
     at_local: str = ""
@@ -400,6 +411,8 @@ class AuditRecord(_JsonRecord):
     ``audit_pages`` and ``pages`` are known once the certificate is drawn (``None`` before).
     ``template_set``, ``rules`` and ``clauses`` are the manifest's, as recorded.
     """
+
+    __repr__ = redacted_repr("packet_id", "client_id")
 
     schema: str = AUDIT_SCHEMA
     packet_id: str

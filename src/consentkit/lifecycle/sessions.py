@@ -62,6 +62,8 @@ class SessionCheck:
         notes: anything else worth keeping (no clinical content belongs here).
     """
 
+    __repr__ = ft.redacted_repr("client_id")
+
     session_time: datetime = attrs.field(converter=ft.to_aware_utc, validator=ft.aware_time)
     client_id: str = attrs.field(converter=ft.strip, validator=ft.filled_text())
     clinician_id: str = attrs.field(converter=ft.strip, validator=ft.filled_text())
@@ -270,6 +272,8 @@ class LoggedSession:
         findings: what the check found when it was logged; ``None`` when it was logged unchecked.
         authorization: how the clinician was authorised, when checked and allowed.
     """
+
+    __repr__ = ft.redacted_repr("line")
 
     line: int
     check: SessionCheck

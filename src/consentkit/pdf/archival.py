@@ -502,8 +502,9 @@ def _prefixed(element: etree._Element, name: str) -> str:
 
 
 def _without_path(exc: BaseException, path: Path) -> str:
-    """An error message with the file's directories left out."""
-    return str(exc).replace(str(path.absolute()), path.name).replace(str(path), path.name)
+    """An error message with the file's directories left out (and an in-memory stream's name)."""
+    text = re.sub(r"stream <_io\.BytesIO object at 0x[0-9a-fA-F]+>", path.name, str(exc))
+    return text.replace(str(path.absolute()), path.name).replace(str(path), path.name)
 
 
 def _run_poppler(tool: str, path: Path, *, options: Sequence[str] = (), to_stdout: bool = False) -> str:

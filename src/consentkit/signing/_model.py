@@ -201,6 +201,8 @@ def png_size(data: bytes) -> tuple[int, int]:
 class AttestedLocation:
     """Where the signer said they were when signing."""
 
+    __repr__ = ft.redacted_repr("state")
+
     #: The street address (or a description) the signer attested to.
     address: str = field(converter=ft.strip, validator=_text(500))
     #: The state (USPS code) of that address.
@@ -216,6 +218,8 @@ class AttestedLocation:
 class IdentityVerification:
     """How the signer's identity was established (e.g. photo ID shown on video, portal login)."""
 
+    __repr__ = ft.redacted_repr("method")
+
     #: The method, in words.
     method: str = field(converter=ft.strip, validator=_text(300))
     #: Anything else worth keeping (who checked, a reference number); optional.
@@ -230,6 +234,8 @@ class SignatureRecord:
     numbered roles ``co_client-<index>`` / ``guardian-<index>`` (``index`` defaults to 1). One
     record signs every document of the packet that has a place for that key.
     """
+
+    __repr__ = ft.redacted_repr("role", "index", "method")
 
     #: The signer's role.
     role: Role = field(converter=_to_role, validator=ft.member_of(Role))
@@ -305,6 +311,8 @@ class SignatureRecord:
 class SignatureEvent:
     """One entry of the packet's history as the signing application logged it."""
 
+    __repr__ = ft.redacted_repr("action")
+
     #: When it happened (UTC, server time).
     at: datetime = field(converter=_to_utc, validator=_is_utc)
     #: Who acted (a role, a name or ``system``).
@@ -325,6 +333,8 @@ class SignatureEvent:
 @frozen(kw_only=True)
 class Signatures:
     """Every signature for one rendered packet, as a signing application hands them to finalize."""
+
+    __repr__ = ft.redacted_repr("packet_id")
 
     #: The packet's id (must match ``manifest.json``).
     packet_id: str = field(converter=ft.strip, validator=_text(200))
