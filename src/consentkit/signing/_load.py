@@ -111,7 +111,7 @@ def signatures_from_dict(
     try:
         return _converter.structure(data, Signatures)
     except STRUCTURE_ERRORS as exc:
-        raise input_error(exc, source=source) from exc
+        raise input_error(exc, source=source, cls=Signatures, data=data) from exc
 
 
 def load_signatures(path: str | Path) -> Signatures:
