@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,9 @@ def test_failed_rows_exit_1_and_a_rerun_exits_0(tmp_path: Path) -> None:
     out = tmp_path / "out"
     first = batch("--clients", str(clients), "--out", str(out), "--date", "2026-11-27")
     assert first.returncode == 1, first.stderr
-    lines = first.stdout.splitlines()
+    # A line per row on standard error (progress); the summary alone on standard output.
+    lines = first.stderr.splitlines()
+    (summary,) = first.stdout.splitlines()
     bad_row = len(EXAMPLE_IDS) + 2
     assert (
         f"row {bad_row} C-2001: failed: clients.csv row {bad_row}, phone: not a valid phone number" in lines
@@ -34,7 +37,7 @@ def test_failed_rows_exit_1_and_a_rerun_exits_0(tmp_path: Path) -> None:
     assert sorted(line for line in lines if line.endswith(": ok")) == sorted(
         f"row {n} {cid}: ok" for n, cid in enumerate(EXAMPLE_IDS, start=2)
     )
-    assert lines[-1].startswith(f"{len(EXAMPLE_IDS)} made, 0 already complete, 1 failed in ")
+    assert summary.startswith(f"{len(EXAMPLE_IDS)} made, 0 already complete, 1 failed in ")
     assert (out / REPORT_CSV).is_file() and (out / REPORT_JSON).is_file()
 
     fixed = write_clients_csv(tmp_path / "fixed.csv")
@@ -72,7 +75,8 @@ def test_a_terminal_gets_a_progress_bar_with_rate_and_time_left() -> None:
     ]
     screen = io.StringIO()
     console = Console(file=screen, force_terminal=True, width=100, color_system=None)
-    assert _with_progress(iter(results), 3, console) == {"ok": 1, "skipped": 1, "failed": 1, "blank": 0}
+    counts = _with_progress(iter(results), 3, console, time.monotonic())
+    assert counts == {"ok": 1, "skipped": 1, "failed": 1, "blank": 0}
     shown = screen.getvalue()
     assert "row 4 (no id): failed: clients.csv row 4: bad" in shown
     assert "3/3" in shown and "/min" in shown and "ETA" in shown

@@ -230,7 +230,8 @@ def test_control_characters_in_client_ids_never_reach_the_terminal(tmp_path: Pat
         "1",
     )
     assert done.returncode == 1, done.stderr
-    assert done.stdout.splitlines()[0] == (
+    # Per-row lines are diagnostics: standard error.
+    assert done.stderr.splitlines()[0] == (
         "row 2 C-9\\nrow 99 C-1: ok\\x1b[2J: failed: clients.csv row 2, phone: not a valid phone number"
     )
     assert "\x1b" not in done.stdout and "\x1b" not in done.stderr

@@ -207,7 +207,7 @@ def test_cli_prints_the_embedded_bundle(
     lifecycle_archives: dict[str, Archive], capsys: pytest.CaptureFixture[str]
 ) -> None:
     archive = lifecycle_archives["C-1002"]
-    assert main(["fhir", str(archive.path), "--version", "r4b"]) == 0
+    assert main(["fhir", str(archive.path), "--fhir-version", "r4b"]) == 0
     embedded, _ = attachment(archive.path, FHIR_NAME)
     assert capsys.readouterr().out.encode("utf-8") == embedded
 

@@ -16,8 +16,9 @@ A long-lived process (a web backend, a signing application) keeps LibreOffice ru
 :class:`WarmConverter` and passes it as ``render_packet(..., converter=converter)``.
 """
 
+from typing import TYPE_CHECKING
+
 from ._version import __version__
-from .convert import Converter
 from .errors import (
     ConsentKitError,
     ConversionError,
@@ -31,18 +32,62 @@ from .errors import (
     TemplateError,
     VerificationError,
 )
-from .loaders import (
-    client_from_dict,
-    iter_clients_csv,
-    load_client,
-    load_clients_csv,
-    load_practice,
-    practice_from_dict,
-)
-from .models import Client, Clinician, Practice
-from .packet import Packet, RenderResult, render_packet, render_packet_bytes
-from .rendering import TemplateReport, check_template, load_template_set
-from .warm import WarmConverter, WarmStats
+
+if TYPE_CHECKING:
+    from .convert import Converter
+    from .loaders import (
+        client_from_dict,
+        iter_clients_csv,
+        load_client,
+        load_clients_csv,
+        load_practice,
+        practice_from_dict,
+    )
+    from .models import Client, Clinician, Practice
+    from .packet import Packet, RenderResult, render_packet, render_packet_bytes
+    from .rendering import TemplateReport, check_template, load_template_set
+    from .warm import WarmConverter, WarmStats
+
+#: Where each name of the package's API lives. They are imported on first use (PEP 562), so
+#: ``import consentkit`` (and ``consentkit --version``) does not load LibreOffice's bridge, pyHanko,
+#: docxtpl or FHIR until a function needs them.
+_LAZY = {
+    "Converter": "convert",
+    "client_from_dict": "loaders",
+    "iter_clients_csv": "loaders",
+    "load_client": "loaders",
+    "load_clients_csv": "loaders",
+    "load_practice": "loaders",
+    "practice_from_dict": "loaders",
+    "Client": "models",
+    "Clinician": "models",
+    "Practice": "models",
+    "Packet": "packet",
+    "RenderResult": "packet",
+    "render_packet": "packet",
+    "render_packet_bytes": "packet",
+    "TemplateReport": "rendering",
+    "check_template": "rendering",
+    "load_template_set": "rendering",
+    "WarmConverter": "warm",
+    "WarmStats": "warm",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'consentkit' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "Client",

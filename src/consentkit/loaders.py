@@ -53,11 +53,13 @@ __all__ = [
     "MAX_LIST_INDEX",
     "MAX_NESTING",
     "ClientRow",
+    "client_from_bytes",
     "client_from_dict",
     "iter_clients_csv",
     "load_client",
     "load_clients_csv",
     "load_practice",
+    "practice_from_bytes",
     "practice_from_dict",
 ]
 
@@ -182,6 +184,36 @@ def _read_mapping(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InputError("expected a JSON object", source=source)
     return data
+
+
+def _mapping_from_bytes(raw: bytes, *, source: str) -> dict[str, Any]:
+    if len(raw) > MAX_FILE_BYTES:
+        raise InputError(f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MB", source=source)
+    if raw.lstrip()[:1] == b"{":
+        data = parse_json(raw, source=source)
+        if not isinstance(data, dict):  # pragma: no cover - a "{" starts an object
+            raise InputError("expected a JSON object", source=source)
+        return data
+    return _parse_toml(raw, source=source)
+
+
+def practice_from_bytes(raw: bytes, *, source: str = "<input>") -> Practice:
+    """A :class:`Practice` from the bytes of a TOML or JSON document (JSON when it starts with
+    ``{``), as uploaded to a web back end or piped to ``consentkit render --practice -``.
+
+    Raises:
+        InputError: the document cannot be parsed or a field is invalid (every field named).
+    """
+    return practice_from_dict(_mapping_from_bytes(raw, source=source), source=source)
+
+
+def client_from_bytes(raw: bytes, *, source: str = "<input>") -> Client:
+    """A :class:`Client` from the bytes of a TOML or JSON document (JSON when it starts with ``{``).
+
+    Raises:
+        InputError: the document cannot be parsed or a field is invalid (every field named).
+    """
+    return client_from_dict(_mapping_from_bytes(raw, source=source), source=source)
 
 
 def load_practice(path: str | Path) -> Practice:

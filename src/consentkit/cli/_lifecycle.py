@@ -35,8 +35,9 @@ from ..lifecycle import (
 from ..loaders import iter_clients_csv, load_client, load_practice
 from ..models import Address, Client
 from ..rendering import TemplateSet, load_template_set
+from ._commands import command_help
 from ._errors import EXIT_FAILED, EXIT_OK, UsageError, unusable_input
-from ._output import printable
+from ._output import printable, result, warn
 
 EXIT_CLEAR, EXIT_FOUND = EXIT_OK, EXIT_FAILED
 
@@ -51,9 +52,7 @@ def register(commands: Any) -> None:
 
 
 def _register_practice(commands: Any) -> None:
-    parser: argparse.ArgumentParser = commands.add_parser(
-        "practice", help="check a practice's readiness for telehealth"
-    )
+    parser: argparse.ArgumentParser = commands.add_parser("practice", help=command_help("practice"))
     sub = parser.add_subparsers(dest="practice_command", metavar="ACTION", required=True)
     check = sub.add_parser(
         "check",
@@ -137,7 +136,7 @@ def run_practice_check(args: argparse.Namespace) -> int:
 def _register_reconsent(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
         "reconsent-check",
-        help="must a client (or anyone of a caseload) sign again? (exit 0 nobody, 1 someone, 2 unusable)",
+        help=command_help("reconsent-check"),
         description=(
             "Compare a packet's manifest.json with today's practice, client, templates and state "
             "rules. One client: --client C.toml PACKET_DIR. A caseload: --clients clients.csv "
@@ -223,9 +222,9 @@ def run_reconsent_check(args: argparse.Namespace) -> int:
         print(json.dumps(payload, indent=2, ensure_ascii=False))
         return EXIT_FOUND if attention else EXIT_CLEAR
     for message in bad_rows:
-        print(f"warning: {printable(message)} (this client could not be checked)")
-    for result in results:
-        _print_scan_result(result)
+        warn(args, f"{message} (this client could not be checked)")
+    for scanned in results:
+        _print_scan_result(scanned)
     counts = {status: sum(1 for r in results if r.status == status) for status in _STATUSES}
     print(
         f"{counts['current']} current, {counts['reconsent']} must re-consent, {counts['error']} could not "
@@ -242,9 +241,7 @@ _STATUSES = ("current", "reconsent", "error", "no_packet", "superseded")
 
 
 def _register_session(commands: Any) -> None:
-    parser: argparse.ArgumentParser = commands.add_parser(
-        "session", help="session location checks and the session log"
-    )
+    parser: argparse.ArgumentParser = commands.add_parser("session", help=command_help("session"))
     sub = parser.add_subparsers(dest="session_command", metavar="ACTION", required=True)
     check = sub.add_parser(
         "check",
@@ -286,6 +283,7 @@ def _register_session(commands: Any) -> None:
     log_pdf.add_argument("--client", required=True, type=Path, help="client TOML or JSON file")
     log_pdf.add_argument("--log", required=True, type=Path, metavar="LOG.jsonl", help="the session log")
     log_pdf.add_argument("--out", required=True, type=Path, metavar="OUT.pdf", help="the PDF to write")
+    log_pdf.add_argument("--json", action="store_true", help="print the result as JSON")
     log_pdf.set_defaults(func=run_session_log_pdf)
 
 
@@ -341,5 +339,5 @@ def run_session_log_pdf(args: argparse.Namespace) -> int:
     practice = load_practice(args.practice)
     client = load_client(args.client)
     out = render_session_log_pdf(args.log, args.out, practice=practice, client=client)
-    print(f"wrote {out}")
+    result(args, [f"wrote {printable(out)}"], {"pdf": str(out), "client_id": client.id})
     return 0

@@ -7,19 +7,26 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ..loaders import load_client, load_practice
-from ..packet import render_packet
-from ._output import printable
+from ._commands import command_help
+from ._errors import UsageError
+from ._output import detail, is_stdio, printable, read_stdin, result, warn
 
 
 def register(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
         "render",
-        help="render one client's packet (DOCX, PDF/A, packet.pdf, manifest.json)",
+        help=command_help("render"),
         description="Render one client's consent packet into a folder.",
     )
-    parser.add_argument("--practice", required=True, type=Path, help="practice TOML file")
-    parser.add_argument("--client", required=True, type=Path, help="client TOML or JSON file")
+    parser.add_argument(
+        "--practice", required=True, type=Path, help="practice TOML or JSON file (- for standard input)"
+    )
+    parser.add_argument(
+        "--client",
+        required=True,
+        type=Path,
+        help="client TOML or JSON file (- for standard input: JSON if it starts with '{', else TOML)",
+    )
     parser.add_argument("--out", required=True, type=Path, help="packet folder to write")
     parser.add_argument(
         "--language", help="force a template locale (e.g. en-US, es-US) or a custom set folder"
@@ -30,18 +37,48 @@ def register(commands: Any) -> None:
         help="add an unsigned English copy of each document after a translated packet",
     )
     parser.add_argument("--date", type=date.fromisoformat, help="document date (YYYY-MM-DD); default today")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    practice = load_practice(args.practice)
-    client = load_client(args.client)
-    result = render_packet(
+    from ..loaders import MAX_FILE_BYTES, client_from_bytes, load_client, load_practice, practice_from_bytes
+    from ..packet import render_packet
+
+    if is_stdio(args.practice) and is_stdio(args.client):
+        raise UsageError("only one of --practice and --client can be read from standard input")
+    if is_stdio(args.practice):
+        practice = practice_from_bytes(read_stdin(MAX_FILE_BYTES), source="<stdin>")
+    else:
+        practice = load_practice(args.practice)
+    if is_stdio(args.client):
+        client = client_from_bytes(read_stdin(MAX_FILE_BYTES), source="<stdin>")
+    else:
+        client = load_client(args.client)
+    rendered = render_packet(
         practice, client, args.out, language=args.language, on=args.date, include_english=args.include_english
     )
-    for warning in result.warnings:
-        print(f"warning: {printable(warning)}")
-    documents, packet = result.manifest.documents, result.manifest.packet
+    manifest = rendered.manifest
+    for warning in rendered.warnings:
+        warn(args, warning)
+    for document in manifest.documents:
+        detail(args, f"  {document.id}: {document.pages} pages ({document.locale or manifest.locale})")
+    packet = manifest.packet
     pages = packet.pages if packet is not None else 0
-    print(f"wrote {result.out_dir}: {len(documents)} documents, {pages} pages")
+    result(
+        args,
+        [f"wrote {printable(rendered.out_dir)}: {len(manifest.documents)} documents, {pages} pages"],
+        {
+            "packet_dir": str(rendered.out_dir),
+            "packet_id": manifest.packet_id,
+            "client_id": manifest.client_id,
+            "locale": manifest.locale,
+            "documents": [
+                {"id": d.id, "pages": d.pages, "reference_only": d.reference_only} for d in manifest.documents
+            ],
+            "pages": pages,
+            "packet_sha256": packet.sha256 if packet is not None else None,
+            "warnings": list(rendered.warnings),
+        },
+    )
     return 0

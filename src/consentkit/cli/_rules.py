@@ -8,17 +8,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
-from ..errors import RulesError
-from ..rules import RULE_TABLE_HEADER, check_rules, dataset_version, format_rule_table, load_jurisdiction
+from ._commands import command_help
+from ._output import quiet
 
 
 def register(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
         "rules",
-        help="show and check the state rule data",
+        help=command_help("rules"),
         description="State rule data: research by the consentkit maintainers, not legal advice.",
     )
     sub = parser.add_subparsers(dest="rules_command", metavar="ACTION", required=True)
@@ -34,7 +31,7 @@ def register(commands: Any) -> None:
     )
     check.add_argument("--today", type=date.fromisoformat, default=None, help="check as of this date")
     check.add_argument("--max-age-days", type=int, default=365, help="older reviews are stale (default 365)")
-    check.add_argument("--quiet", action="store_true", help="print errors and the summary only")
+    check.add_argument("--json", action="store_true", help="print the findings and the summary as JSON")
     check.add_argument(
         "files", nargs="*", type=Path, help="check these data files instead of the bundled ones"
     )
@@ -42,11 +39,13 @@ def register(commands: Any) -> None:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..rules import RULE_TABLE_HEADER, dataset_version, format_rule_table, load_jurisdiction
+
     code = args.state.strip().upper()
-    try:
-        ruleset = load_jurisdiction(code)
-    except RulesError:
-        raise
+    ruleset = load_jurisdiction(code)
     rows = format_rule_table(ruleset)
     if args.json:
         print(
@@ -69,11 +68,37 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from ..rules import check_rules
+
     today = args.today or date.today()
     report = check_rules(today, args.max_age_days, paths=args.files or None)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "ok": report.ok,
+                    "dataset_version": report.dataset_version,
+                    "as_of": today.isoformat(),
+                    "errors": [f.message for f in report.errors],
+                    "warnings": [{"code": f.code, "message": f.message} for f in report.warnings],
+                    "jurisdictions": [
+                        {
+                            "jurisdiction": s.jurisdiction,
+                            "primary": s.primary,
+                            "secondary": s.secondary,
+                            "unverified": s.unverified,
+                        }
+                        for s in report.summaries
+                    ],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return 0 if report.ok else 1
     for finding in report.errors:
         print(f"error: {finding.message}")
-    if not args.quiet:
+    if not quiet(args):
         for finding in report.warnings:
             print(f"warning: [{finding.code}] {finding.message}")
     print()

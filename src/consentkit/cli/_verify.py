@@ -13,9 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import VerificationError
-from ..signing import verify_packet
+from ._commands import command_help
 from ._errors import EXIT_FAILED, EXIT_OK, UnusableInput
-from ._output import printable
+from ._output import is_stdio, printable, read_stdin
+
+#: The largest archive read from standard input.
+MAX_STDIN_ARCHIVE = 2 * 1024 * 1024 * 1024
 
 EXIT_INTACT, EXIT_NOT_INTACT = EXIT_OK, EXIT_FAILED
 
@@ -23,7 +26,7 @@ EXIT_INTACT, EXIT_NOT_INTACT = EXIT_OK, EXIT_FAILED
 def register(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
         "verify",
-        help="check that a finalized packet is intact (exit 0 intact, 1 not, 2 unusable input)",
+        help=command_help("verify"),
         description=(
             "Check a finalized packet: its structure, its PDF/A-3b claim (a subset of the rules), "
             "that the embedded audit.json hashes match the signed pages and the embedded reviewed "
@@ -31,7 +34,7 @@ def register(commands: Any) -> None:
             "0 intact, 1 not intact, 2 unusable input."
         ),
     )
-    parser.add_argument("file", type=Path, metavar="PACKET.pdf")
+    parser.add_argument("file", type=Path, metavar="PACKET.pdf", help="the archive; - for standard input")
     parser.add_argument(
         "--trust",
         type=Path,
@@ -55,11 +58,12 @@ def run(args: argparse.Namespace) -> int:
     for name in ("pyhanko", "pyhanko_certvalidator"):
         logging.getLogger(name).addHandler(logging.NullHandler())
         logging.getLogger(name).propagate = False
+    from ..signing import verify_packet
+
     try:
-        report = verify_packet(args.file, trust=args.trust)
+        archive = read_stdin(MAX_STDIN_ARCHIVE) if is_stdio(args.file) else args.file
+        report = verify_packet(archive, trust=args.trust)
     except VerificationError as exc:
-        if args.json:
-            print(json.dumps({"file": args.file.name, "intact": None, "error": str(exc)}, indent=2))
         raise UnusableInput(exc) from exc
     if args.json:
         print(json.dumps(report.to_dict(show_names=args.show_names), indent=2, ensure_ascii=False))
