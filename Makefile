@@ -1,12 +1,12 @@
 # One entry for each thing a person does. Run from a fresh clone on Debian/Ubuntu with Python 3.11:
 #   make demo   # set up everything, render (and finalize) the example packets into out/demo/
-#   make test   # set up everything, run the whole test suite
+#   make test   # set up everything, run the whole test suite (includes the signing page in Chromium)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-deps demo test lint typecheck check bench clean templates golden
+.PHONY: setup system-deps demo signing-app test lint typecheck check bench clean templates golden
 
 setup: system-deps $(STAMP)
 
@@ -16,11 +16,15 @@ system-deps:
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,dask]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,dask,signing-app]"
 	@touch $(STAMP)
 
 demo: setup
 	$(BIN)/python examples/demo.py --out out/demo
+
+# The reference signing page on http://127.0.0.1:8014/practice (docs/integration.md).
+signing-app: setup
+	cd examples && ../$(BIN)/python -m signing_app --data ../out/signing-app
 
 test: setup
 	$(BIN)/ruff check src tests tools examples bench
