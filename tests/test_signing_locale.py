@@ -233,7 +233,7 @@ def test_an_overlay_without_a_locale_is_english_and_an_explicit_one_wins(tmp_pat
         ("en-US", "es-US", "Packet PKT-C-1001 · Page 1 of 1", "Firmado electrónicamente por"),
     ]:
         stamp = Stamp(anchor=attrs.evolve(anchor, locale=anchor_locale), record=record)
-        pdf = draw_overlay(
+        pdf, figures = draw_overlay(
             [(612.0, 792.0)],
             [stamp],
             font_set(),
@@ -242,6 +242,8 @@ def test_an_overlay_without_a_locale_is_english_and_an_explicit_one_wins(tmp_pat
             time_zone="America/Chicago",
             locale=locale,
         )
+        # The stamp's alternative text follows its document's language too.
+        assert figures[0].alt.startswith("Firma de" if caption.startswith("Firmado") else "Signature of")
         path = tmp_path / "overlay.pdf"
         path.write_bytes(pdf)
         text = _page_text(path, 1, 1)

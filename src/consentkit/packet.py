@@ -37,6 +37,7 @@ from .errors import InputError, OutputExistsError, PacketError
 from .models import Client, Practice
 from .pdf.markers import Marker, strip_markers
 from .pdf.merge import merge_documents
+from .pdf.tagging import mark_artifacts
 from .records import (
     ARCHIVE_NAME,
     MANIFEST_NAME,
@@ -430,7 +431,9 @@ def _take_anchors(pdf: Path, document: DocumentEntry) -> list[Marker]:
     try:
         with pikepdf.open(pdf, allow_overwriting_input=True) as doc:
             markers = strip_markers(doc, _ANCHOR)
-            if markers:
+            # LibreOffice leaves some lines (borders, rules) untagged: mark them as artifacts so
+            # a screen reader skips them and every page is fully tagged (PDF/UA).
+            if mark_artifacts(doc) or markers:
                 doc.save(pdf)
     except (pikepdf.PdfError, OSError, ValueError) as exc:
         raise PacketError(f"{pdf.name}: not a readable PDF ({exc})") from exc

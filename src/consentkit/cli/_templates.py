@@ -31,6 +31,7 @@ def run_check(args: argparse.Namespace) -> int:
     reports = [check_template(path, templates=templates) for path in args.files]
     lines = []
     for report in reports:
+        lines += [f"{printable(report.template)}: warning: {printable(w)}" for w in report.warnings]
         if report.ok:
             places = ", ".join(report.signature_places)
             lines.append(f"{printable(report.template)}: ok (signature places: {printable(places)})")
@@ -47,6 +48,7 @@ def run_check(args: argparse.Namespace) -> int:
                     "ok": report.ok,
                     "signature_places": list(report.signature_places),
                     "problems": list(report.problems),
+                    "warnings": list(report.warnings),
                 }
                 for report in reports
             ],

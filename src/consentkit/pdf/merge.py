@@ -16,6 +16,7 @@ import pikepdf
 
 from ..errors import PacketError
 from .metadata import edit_metadata
+from .tagging import adopt_structure, ensure_parts
 
 __all__ = ["merge_documents", "merge_pdfs", "page_count", "page_sizes"]
 
@@ -140,8 +141,9 @@ def merge_documents(pdfs: Sequence[Path], *, title: str, subject: str = "") -> t
     The first document's catalog is kept (XMP with the PDF/A identification, OutputIntent,
     trailer ID); the pages of the others are appended with their outlines (bookmarks), each keeping
     its exact target.
-    Appended pages drop their ``/StructParents``: the structure tree is the first document's, and a
-    dangling entry would point into it (PDF/A-3b does not require tagging).
+    Every document's structure tree is kept, each under a ``/Part`` element in its own language,
+    its parent-tree keys renumbered (:mod:`consentkit.pdf.tagging`), so the packet reads in a
+    screen reader as its documents do.
 
     Documents are opened without pikepdf's push-down of inherited page attributes (the pages that
     move get theirs copied onto them), and pages and outlines are moved with ``copy_foreign``:
@@ -156,22 +158,23 @@ def merge_documents(pdfs: Sequence[Path], *, title: str, subject: str = "") -> t
     try:
         with _open(pdfs[0]) as packet:
             counts = [len(packet.pages)]
+            ensure_parts(packet)
             for path in pdfs[1:]:
                 with _open(path) as other:
                     copied: set[tuple[int, int]] = set()
+                    moved = []
                     first_page = None
                     for page in other.pages:
                         _make_self_contained(page.obj)
                         # copy_foreign and a plain append cost half of pages.extend.
                         local = packet.copy_foreign(page.obj)
-                        if "/StructParents" in local:
-                            del local["/StructParents"]
-                        for annotation in local.get("/Annots", []):
-                            if isinstance(annotation, pikepdf.Dictionary) and "/StructParent" in annotation:
-                                del annotation["/StructParent"]
                         packet.pages.append(pikepdf.Page(local))
                         copied.add(local.objgen)
+                        moved.append(local)
                         first_page = first_page if first_page is not None else local
+                    # The document's tags, renumbered, under a /Part of its own (after its pages:
+                    # the same copier maps the tree's page references onto the copies).
+                    adopt_structure(packet, other, moved)
                     counts.append(len(other.pages))
                     outline = other.Root.get("/Outlines")
                     if first_page is not None and isinstance(outline, pikepdf.Dictionary):

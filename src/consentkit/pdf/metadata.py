@@ -22,11 +22,21 @@ def edit_metadata(
     dates: Sequence[str] = (),
     when: datetime | None = None,
     pdfa_part: int | None = None,
+    lang: str | None = None,
 ) -> None:
     """Set the title, the subject (``dc:description``, when given), the creator tool and the
     producer (when given); ``dates`` (e.g. ``xmp:ModifyDate``) are set to ``when``; with
     ``pdfa_part`` the PDF/A identification is written too (conformance B). Other properties (the
-    identification a converter wrote) stay as they are."""
+    identification a converter wrote) stay as they are.
+
+    Viewers are asked to show the title rather than the file name (``/DisplayDocTitle``, as PDF/UA
+    requires); with ``lang`` the document's language (``/Lang``) is set too."""
+    preferences = doc.Root.get("/ViewerPreferences")
+    if not isinstance(preferences, pikepdf.Dictionary):
+        preferences = doc.Root.ViewerPreferences = pikepdf.Dictionary()
+    preferences.DisplayDocTitle = True
+    if lang:
+        doc.Root.Lang = pikepdf.String(lang)
     with doc.open_metadata(set_pikepdf_as_editor=False) as meta:
         if pdfa_part is not None:
             meta["pdfaid:part"] = str(pdfa_part)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -48,6 +49,9 @@ class TemplateReport:
     problems: tuple[str, ...]
     variables: tuple[str, ...]
     signature_places: tuple[str, ...]
+    #: What makes the packet harder to use without making it wrong (no heading styles: a screen
+    #: reader cannot move from section to section).
+    warnings: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -186,4 +190,31 @@ def check_template(
         problems=tuple(problems),
         variables=tuple(sorted(variables)),
         signature_places=tuple(places),
+        warnings=tuple(_accessibility_warnings(data)),
     )
+
+
+_STYLE = re.compile(rb'<w:style\b[^>]*w:styleId="([^"]+)"[^>]*>.*?<w:name w:val="([^"]+)"', re.S)
+_USED = re.compile(rb'<w:pStyle w:val="([^"]+)"')
+
+
+def _accessibility_warnings(data: bytes) -> list[str]:
+    """What the converted PDF's tags will lack: headings come only from heading styles (LibreOffice
+    tags a paragraph styled "Heading 1" as ``H1``, bold text as a plain paragraph)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            styles = package.read("word/styles.xml") if "word/styles.xml" in package.namelist() else b""
+            body = package.read("word/document.xml")
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return []
+    headings = {
+        style_id
+        for style_id, style_name in _STYLE.findall(styles)
+        if style_name.lower().startswith((b"heading", b"title"))
+    }
+    if not headings & set(_USED.findall(body)):
+        return [
+            "uses no heading styles (Heading 1, Heading 2, ...): the PDF will have no headings for a "
+            "screen reader to move between; style the section titles as headings"
+        ]
+    return []

@@ -18,6 +18,7 @@ from ..errors import LayoutError, SigningError
 from ..pdf.embed import AssociatedFile, attach_associated_files
 from ..pdf.metadata import edit_metadata
 from ..pdf.overlay import OVERLAY_NAME, stack_overlay
+from ..pdf.tagging import FigureTag, add_figures, adopt_structure, ensure_parts
 from ._audit import AUDIT_NAME, REVIEWED_NAME
 
 __all__ = ["assemble_archive"]
@@ -28,12 +29,14 @@ def assemble_archive(
     *,
     audit_pages: bytes,
     overlay: bytes,
+    figures: Sequence[FigureTag] = (),
     audit_json: bytes,
     title: str,
     subject: str,
     creator_tool: str,
     now: datetime,
     extra_files: Sequence[AssociatedFile] = (),
+    lang: str | None = None,
 ) -> bytes:
     """Build the unsealed archive.
 
@@ -41,10 +44,12 @@ def assemble_archive(
         review: the reviewed packet PDF (PDF/A-3b).
         audit_pages: the audit certificate pages (reportlab PDF).
         overlay: one overlay page per page of the result.
+        figures: the stamps drawn in the overlay, tagged as figures with alternative text.
         audit_json: the audit record.
         title, subject, creator_tool: XMP metadata.
         now: the finalize time (attachment and metadata dates).
         extra_files: more associated files, embedded after ``audit.json`` and the reviewed packet.
+        lang: the packet's language (``/Lang`` of the archive).
 
     Raises:
         SigningError: a PDF cannot be processed, or an extra file takes a name already used.
@@ -58,11 +63,20 @@ def assemble_archive(
             pikepdf.open(io.BytesIO(audit_pages)) as audit,
             pikepdf.open(io.BytesIO(overlay)) as stamps,
         ):
-            pdf.pages.extend(audit.pages)
+            # The certificate's pages and its tags (a /Part after the documents' parts).
+            ensure_parts(pdf)
+            moved = []
+            for page in audit.pages:
+                local = pdf.copy_foreign(page.obj)
+                pdf.pages.append(pikepdf.Page(local))
+                moved.append(local)
+            adopt_structure(pdf, audit, moved)
             if len(stamps.pages) != len(pdf.pages):
                 raise SigningError("internal error: the overlay does not match the page count")
-            for page, stamp in zip(pdf.pages, stamps.pages, strict=True):
+            forms = {}
+            for index, (page, stamp) in enumerate(zip(pdf.pages, stamps.pages, strict=True)):
                 form = pdf.copy_foreign(stamp.as_form_xobject())
+                forms[index] = form
                 try:
                     stack_overlay(pdf, page, form)
                 except LayoutError as exc:
@@ -85,6 +99,7 @@ def assemble_archive(
                     description="The packet exactly as the signers reviewed it",
                 ),
             )
+            add_figures(pdf, figures, forms)
             attach_associated_files(pdf, (*own, *extra_files), now)
             edit_metadata(
                 pdf,
@@ -93,6 +108,7 @@ def assemble_archive(
                 creator_tool=creator_tool,
                 dates=("xmp:ModifyDate", "xmp:MetadataDate"),
                 when=now,
+                lang=lang,
             )
             out = io.BytesIO()
             pdf.save(out)

@@ -16,9 +16,11 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from ..pdf.fonts import FontSet
+from ..pdf.tagging import DrawnTag, tag_drawn
 from ..records import AUDIT_NAME, REVIEWED_NAME, AuditEvent, AuditRecord, utc_text
 from ._audit import EVENT_KEYS, OWN_SOURCES
 from ._stamp import INK
@@ -31,6 +33,55 @@ _LABEL_WIDTH = 118
 _EVENT_COLUMNS = (78, 110, 110, None, 76)
 
 
+#: The structure type of the text of each paragraph style.
+_STRUCTURE = {"ck-title": "H1", "ck-heading": "H2", "ck-subheading": "H3"}
+
+
+class _TaggingCanvas(Canvas):  # type: ignore[misc]
+    """A canvas that wraps each tagged paragraph in marked content with an MCID (numbered per
+    page) and records it, so that :func:`~consentkit.pdf.tagging.tag_drawn` can build the
+    structure tree. A table header drawn again on a later page is an artifact."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tags: list[DrawnTag] = []
+        self._seen: set[tuple[int, int, int, str]] = set()
+        self._next: dict[int, int] = {}
+
+    def begin_tag(self, kind: str, cell: tuple[int, int, int, str] | None) -> None:
+        if cell is not None and cell in self._seen:
+            self.addLiteral("/Artifact BMC")
+            return
+        if cell is not None:
+            self._seen.add(cell)
+        page = self.getPageNumber() - 1
+        mcid = self._next.get(page, 0)
+        self._next[page] = mcid + 1
+        self.addLiteral(f"/{kind} <</MCID {mcid}>> BDC")
+        self.tags.append(DrawnTag(page, mcid, kind, cell))
+
+
+class _TaggedParagraph(Paragraph):  # type: ignore[misc]
+    """A paragraph drawn as marked content of its structure type (``P``, ``H2``, ``TH``...)."""
+
+    kind = "P"
+    cell: tuple[int, int, int, str] | None = None
+
+    def drawOn(self, canvas: Any, x: float, y: float, _sW: float = 0) -> None:
+        tagging = isinstance(canvas, _TaggingCanvas)
+        if tagging:
+            canvas.begin_tag(self.kind, self.cell)
+        super().drawOn(canvas, x, y, _sW)
+        if tagging:
+            canvas.addLiteral("EMC")
+
+    def split(self, availWidth: float, availHeight: float) -> list[Any]:
+        parts: list[Any] = super().split(availWidth, availHeight)
+        for part in parts:
+            part.kind, part.cell = self.kind, self.cell
+        return parts
+
+
 class CertificateWriter:
     """A certificate document being written: its page template, styles and the blocks it is made
     of (paragraphs, label/value rows, tables), every text drawn with a font that has its glyphs.
@@ -41,8 +92,14 @@ class CertificateWriter:
         title: the PDF's title.
     """
 
-    def __init__(self, fonts: FontSet, *, page_size: tuple[float, float], title: str) -> None:
+    def __init__(
+        self, fonts: FontSet, *, page_size: tuple[float, float], title: str, lang: str = "en-US"
+    ) -> None:
         self.fonts = fonts
+        self.lang = lang
+        self.pdf_title = title
+        self._tables = 0
+        self._canvas: _TaggingCanvas | None = None
         self._buffer = io.BytesIO()
         self._doc = SimpleDocTemplate(
             self._buffer,
@@ -80,20 +137,38 @@ class CertificateWriter:
             "ck-subheading", fontName=fonts.bold, fontSize=9, leading=12, spaceBefore=6, spaceAfter=2
         )
 
-    def para(self, text: str, style: ParagraphStyle | None = None) -> Paragraph:
-        """A paragraph; characters no font has are shown as ``?`` (never a missing glyph)."""
+    def para(
+        self,
+        text: str,
+        style: ParagraphStyle | None = None,
+        *,
+        kind: str | None = None,
+        cell: tuple[int, int, int, str] | None = None,
+    ) -> Paragraph:
+        """A paragraph; characters no font has are shown as ``?`` (never a missing glyph). It is
+        tagged as ``kind`` (default: a heading for the heading styles, else ``P``); ``cell`` places
+        it in a table (``(table, row, column, scope)``)."""
         style = style or self.body
         preferred = (style.fontName,) if style.fontName == self.fonts.bold else ()
         font = self.fonts.for_text(text, preferred)
         shown = escape(self.fonts.printable(text, font)).replace("\n", "<br/>")
+        structure = kind or _STRUCTURE.get(style.name, "P")
         if font != style.fontName:
             style = ParagraphStyle(f"{style.name}-{font}", parent=style, fontName=font)
-        return Paragraph(shown, style)
+        paragraph = _TaggedParagraph(shown, style)
+        paragraph.kind, paragraph.cell = structure, cell
+        return paragraph
 
     def rows(self, rows: Sequence[tuple[str, str]]) -> Table:
         """Label/value rows; a row with an empty value is left out."""
+        self._tables += 1
+        shown = [(label, value) for label, value in rows if value]
         data = [
-            [self.para(label, self.label), self.para(value, self.small)] for label, value in rows if value
+            [
+                self.para(label, self.label, kind="TH", cell=(self._tables, row, 0, "Row")),
+                self.para(value, self.small, kind="TD", cell=(self._tables, row, 1, "")),
+            ]
+            for row, (label, value) in enumerate(shown)
         ]
         table = Table(data, colWidths=[_LABEL_WIDTH, self.width - _LABEL_WIDTH], hAlign="LEFT")
         table.setStyle(
@@ -123,8 +198,18 @@ class CertificateWriter:
         """A table with a header row repeated on every page; one ``None`` width takes the rest."""
         fixed = sum(w for w in widths if w is not None)
         columns = [w if w is not None else self.width - fixed for w in widths]
-        data = [[self.para(h, self.label) for h in header]]
-        data += [[self.para(cell, self.small) for cell in row] for row in rows]
+        self._tables += 1
+        table_id = self._tables
+        data = [
+            [
+                self.para(h, self.label, kind="TH", cell=(table_id, 0, c, "Column"))
+                for c, h in enumerate(header)
+            ]
+        ]
+        data += [
+            [self.para(cell, self.small, kind="TD", cell=(table_id, r, c, "")) for c, cell in enumerate(row)]
+            for r, row in enumerate(rows, start=1)
+        ]
         table = Table(data, colWidths=columns, repeatRows=1, hAlign="LEFT")
         table.setStyle(
             self._style(
@@ -135,9 +220,16 @@ class CertificateWriter:
         return table
 
     def build(self, story: Sequence[Any]) -> bytes:
-        """Draw the blocks; the PDF's bytes."""
-        self._doc.build(list(story))
-        return self._buffer.getvalue()
+        """Draw the blocks; the PDF's bytes, tagged (PDF/UA: headings, paragraphs, tables with
+        header cells, in the writer's language; lines and rules are artifacts)."""
+
+        def canvas(*args: Any, **kwargs: Any) -> _TaggingCanvas:
+            self._canvas = _TaggingCanvas(*args, **kwargs)
+            return self._canvas
+
+        self._doc.build(list(story), canvasmaker=canvas)
+        assert self._canvas is not None
+        return tag_drawn(self._buffer.getvalue(), self._canvas.tags, lang=self.lang, title=self.pdf_title)
 
 
 # --- the audit certificate ------------------------------------------------------------------------
@@ -281,7 +373,10 @@ def audit_pages(record: AuditRecord, fonts: FontSet, *, page_size: tuple[float, 
     language."""
     words = words_for(record.locale)
     w = CertificateWriter(
-        fonts, page_size=page_size, title=words.audit("pdf_title", packet_id=record.packet_id)
+        fonts,
+        page_size=page_size,
+        title=words.audit("pdf_title", packet_id=record.packet_id),
+        lang=words.locale,
     )
     intro = words.audit(
         "intro",

@@ -31,6 +31,7 @@ from ._load import load_signatures, signatures_from_dict
 from ._model import Method, Signatures
 from ._seal import SealConfig, load_seal, seal_info, seal_pdf
 from ._stamp import Stamp, draw_overlay
+from ._words import words_for
 
 __all__ = ["FinalizeResult", "FinalizedArchive", "finalize_archive", "finalize_packet", "read_manifest"]
 
@@ -398,7 +399,7 @@ def _assemble(
     record = attrs.evolve(record, audit_pages=(count + 1, count + extra), pages=count + extra)
     # The footer's date is the day the last signer signed, where the practice is.
     last_signed = max(r.signed_at for r in signatures.signers)
-    overlay = draw_overlay(
+    overlay, figures = draw_overlay(
         [*sizes, *([sizes[0]] * extra)],
         stamps,
         fonts,
@@ -411,8 +412,10 @@ def _assemble(
         review,
         audit_pages=certificate,
         overlay=overlay,
+        figures=figures,
         audit_json=record.to_json(),
-        title=f"Signed consent packet {signatures.packet_id}",
+        title=words_for(manifest.locale).stamp("archive_title", packet_id=signatures.packet_id),
+        lang=manifest.locale,
         subject=f"{practice}: signed consent packet with audit certificate"
         if practice
         else "Signed consent packet",

@@ -208,7 +208,10 @@ def _page(record: dict[str, Any], audit: AuditRecord, *, page_size: tuple[float,
     words = words_for(audit.locale)
     text, label = words.revocation, words.revocation_label
     w = CertificateWriter(
-        font_set(), page_size=page_size, title=text("pdf_title", packet_id=record["packet_id"])
+        font_set(),
+        page_size=page_size,
+        title=text("pdf_title", packet_id=record["packet_id"]),
+        lang=words.locale,
     )
     original = record["original"]
     zone = str(record["time_zone"])

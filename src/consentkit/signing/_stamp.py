@@ -23,6 +23,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from ..errors import SigningError
 from ..pdf.fonts import FontSet
+from ..pdf.tagging import FigureTag
 from ._anchors import Anchor
 from ._model import Method, SignatureRecord
 from ._words import Words, words_for
@@ -84,6 +85,17 @@ def _image(record: SignatureRecord) -> tuple[ImageReader, int, int]:
     return ImageReader(io.BytesIO(record.image)), width, height
 
 
+def _alt(stamp: Stamp, zone: ZoneInfo, words: Words) -> str:
+    """What a screen reader reads for a stamp: whose signature, in what role, on what day."""
+    record = stamp.record
+    return words.stamp(
+        "alt",
+        name=record.full_name,
+        role=words.role(record.role.value),
+        date=words.date(record.signed_at.astimezone(zone).date()),
+    )
+
+
 def _draw_signature(
     canvas: Canvas, fonts: FontSet, stamp: Stamp, zone: ZoneInfo, words: Words, page_width: float
 ) -> None:
@@ -137,8 +149,13 @@ def draw_overlay(
     signed_on: str,
     time_zone: str = "UTC",
     locale: str | None = None,
-) -> bytes:
-    """One overlay page per archive page: the stamps that belong to it and the footer.
+) -> tuple[bytes, list[FigureTag]]:
+    """One overlay page per archive page: the stamps that belong to it and the footer; and the
+    figures to tag.
+
+    Each stamp is marked content of its own (``/Figure``, an MCID counted per page) whose
+    alternative text names the signer, their role and the day; the footer is an ``/Artifact``
+    (pagination), which a screen reader skips.
 
     Args:
         sizes: (width, height) of every archive page, in order.
@@ -171,19 +188,31 @@ def draw_overlay(
         signed_day = words.date(date.fromisoformat(signed_on))
     except ValueError:
         signed_day = signed_on
+    figures: list[FigureTag] = []
     for number, (width, height) in enumerate(sizes, start=1):
         canvas.setPageSize((width, height))
+        mcid = 0
         for stamp in stamps:
             if stamp.anchor.page == number:
                 own = words_for(stamp.anchor.locale) if stamp.anchor.locale else words
+                canvas.addLiteral(f"/Figure <</MCID {mcid}>> BDC")
+                canvas.saveState()
                 _draw_signature(canvas, fonts, stamp, zone, own, width)
+                canvas.restoreState()
+                canvas.addLiteral("EMC")
+                figures.append(FigureTag(page=number - 1, mcid=mcid, alt=_alt(stamp, zone, own)))
+                mcid += 1
         footer = words.stamp("footer", packet_id=packet_id, page=number, pages=total, date=signed_day)
         font = fonts.for_text(footer)
         footer = fonts.printable(footer, font)
         size = _fit(footer, font, FOOTER_SIZE, width - 72, 5)
+        canvas.addLiteral("/Artifact <</Type /Pagination /Subtype /Footer>> BDC")
+        canvas.saveState()
         canvas.setFillColorRGB(*FOOTER_GREY)
         canvas.setFont(font, size)
         canvas.drawCentredString(width / 2, FOOTER_Y, footer)
+        canvas.restoreState()
+        canvas.addLiteral("EMC")
         canvas.showPage()
     canvas.save()
-    return buffer.getvalue()
+    return buffer.getvalue(), figures
