@@ -786,14 +786,9 @@ class SigningApp:
         return packet_id, tokens
 
     async def prepare(self, request: Request) -> Response:
-        if (denied := self._staff(request)) is not None:
-            return denied
-        form = await self._form(request)
-        fields = self._fields(form)[0] if form is not None else {}
-        if not self._form_ok(fields, "practice"):
-            return self._practice_page(
-                "practice_error.html", 400, message="The form was changed or is too old."
-            )
+        fields, refused = await self._practice_form(request)
+        if refused is not None:
+            return refused
         client = self.clients.get(fields.get("client_id", ""))
         if client is None:
             return self._practice_page("practice_error.html", 400, message="No such client.")
@@ -848,16 +843,24 @@ class SigningApp:
             summary=self._status(state),
         )
 
-    async def practice_new_link(self, request: Request) -> Response:
+    async def _practice_form(self, request: Request) -> tuple[dict[str, str], Response | None]:
+        """A practice user's form: its fields, or the page that refuses it (not signed in; the
+        form was changed or is too old)."""
         if (denied := self._staff(request)) is not None:
-            return denied
-        packet_id = request.path_params["packet_id"]
+            return {}, denied
         form = await self._form(request)
         fields = self._fields(form)[0] if form is not None else {}
         if not self._form_ok(fields, "practice"):
-            return self._practice_page(
+            return fields, self._practice_page(
                 "practice_error.html", 400, message="The form was changed or is too old."
             )
+        return fields, None
+
+    async def practice_new_link(self, request: Request) -> Response:
+        fields, refused = await self._practice_form(request)
+        if refused is not None:
+            return refused
+        packet_id = request.path_params["packet_id"]
         ip, agent = self._requester(request)
         key = fields.get("key", "")
 
@@ -879,15 +882,10 @@ class SigningApp:
         return self._practice_page("practice_links.html", packet_id=packet_id, links=links, status_url=status)
 
     async def practice_finalize(self, request: Request) -> Response:
-        if (denied := self._staff(request)) is not None:
-            return denied
+        _fields, refused = await self._practice_form(request)
+        if refused is not None:
+            return refused
         packet_id = request.path_params["packet_id"]
-        form = await self._form(request)
-        fields = self._fields(form)[0] if form is not None else {}
-        if not self._form_ok(fields, "practice"):
-            return self._practice_page(
-                "practice_error.html", 400, message="The form was changed or is too old."
-            )
 
         def retry(state: dict[str, Any]) -> tuple[None, bool]:
             keys = {s["key"] for s in state["packet"]["signers"]}
