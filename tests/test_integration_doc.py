@@ -74,6 +74,22 @@ def test_the_wheel_ships_the_license_and_the_templates(wheel: Path) -> None:
     assert not any(n.startswith(("tests/", "examples/")) for n in names)
 
 
+def test_the_sdist_ships_the_license(tmp_path: Path) -> None:
+    import tarfile
+
+    subprocess.run(
+        [sys.executable, "-m", "hatchling", "build", "-t", "sdist", "-d", str(tmp_path)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (sdist,) = tmp_path.glob("consentkit-*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        names = archive.getnames()
+    assert any(re.fullmatch(r"consentkit-[^/]+/LICENSE", n) for n in names)
+
+
 @pytest.fixture(scope="module")
 def fresh_python(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("venv")
