@@ -204,3 +204,34 @@ def test_templates_check_warns_when_a_template_has_no_heading_style(tmp_path: Pa
     assert check_template(tmp_path / "headed.docx").warnings == ()
     for stock in sorted(load_template_set("en-US").root.glob("*.docx")):
         assert check_template(stock).warnings == (), stock.name
+
+
+# --- marking untagged drawing as artifacts -----------------------------------------------------
+
+LIBREOFFICE_LIKE = (
+    b"/P<</MCID 0>>BDC BT /F1 12 Tf 72 700 Td <00410042>Tj ET\nEMC\n"
+    b"q 0.5 w 0 J 72 72.55 m\n539.95 72.55 l S Q\n"
+    b"/Artifact BMC q 1 0 0 RG 10 10 m 20 20 l S Q EMC\n"
+    b"10 10 100 20 re W n\n"
+    b"q 10 10 100 20 re f Q /Im1 Do\n"
+    b"/Span<</MCID 1>>BDC BT <0043>Tj ET EMC"
+)
+
+
+def test_the_byte_path_marks_exactly_what_the_parser_marks() -> None:
+    from consentkit.pdf.tagging import _wrap_bytes, _wrap_untagged
+
+    with pikepdf.new() as pdf:
+        stream = pdf.make_stream(LIBREOFFICE_LIKE)
+        expected, changed = _wrap_untagged(list(pikepdf.parse_content_stream(stream)))
+        fast = _wrap_bytes(LIBREOFFICE_LIKE)
+        assert changed and fast is not None
+        got = list(pikepdf.parse_content_stream(pdf.make_stream(fast)))
+
+        def shown(ops: list[object]) -> list[str]:
+            return [str(op) for _, op in ops]  # type: ignore[misc]
+
+        assert shown(got) == shown(expected)
+        assert shown(got).count("BMC") == 4  # the rule, the rectangle and the image; one was there
+        # Literal strings may hold any word: the parser reads such streams.
+        assert _wrap_bytes(b"BT (EMC S) Tj ET") is None

@@ -10,6 +10,7 @@ element of its own (with the document's ``/Lang``), its parent-tree keys renumbe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -100,17 +101,91 @@ def _wrap_untagged(operations: list[Any]) -> tuple[list[Any], bool]:
     return out, True
 
 
+#: The operators that matter for marking, as whole tokens (not part of a name such as ``/S``).
+_OPERATOR = re.compile(
+    rb"(?<![^\s\]>])(BDC|BMC|EMC|BT|ET|re|m|S|s|f\*|f|F|B\*|B|b\*|b|n|Do|sh)(?=[\s\[/<(]|$)"
+)
+#: What the byte-level path cannot read safely: literal strings (may hold any word), inline
+#: images (binary), comments.
+_UNSAFE = re.compile(rb"[(%]|(?<![^\s])BI(?=\s)")
+#: The operands before a path's first operator or an XObject's name, to insert before them.
+_OPERANDS = re.compile(rb"(?:[-+]?(?:\d+\.?\d*|\.\d+)\s+){2,4}$|/[^\s/\[\]<>(){}%]+\s*$")
+
+
+def _wrap_bytes(content: bytes) -> bytes | None:
+    """:func:`_wrap_untagged` on the bytes of a content stream, without parsing it into objects
+    (ten times faster on LibreOffice's pages); ``None`` when the stream holds what this cannot
+    read safely (the caller then parses it)."""
+    if _UNSAFE.search(content):
+        return None
+    inserts: list[tuple[int, bytes]] = []
+    depth = 0
+    start: int | None = None  # where the open untagged graphics object began
+    previous_end = 0
+    for match in _OPERATOR.finditer(content):
+        op = match.group(1)
+        if start is None:
+            if op in (b"BDC", b"BMC"):
+                depth += 1
+            elif op == b"EMC":
+                depth = max(0, depth - 1)
+            elif not depth and op in (b"m", b"re", b"BT", b"Do", b"sh"):
+                operands = _OPERANDS.search(content, previous_end, match.start())
+                start = operands.start() if operands and op != b"BT" else match.start()
+                if op in (b"Do", b"sh"):
+                    inserts += [(start, b"/Artifact BMC\n"), (match.end(), b"\nEMC")]
+                    start = None
+        elif op in (b"BDC", b"BMC", b"EMC"):
+            return None  # tags inside a graphics object: leave it to the parser
+        elif (op == b"ET" and content[start : start + 2] == b"BT") or (
+            op in _PATH_END_BYTES and content[start : start + 2] != b"BT"
+        ):
+            if op != b"n":  # a clip only: nothing painted
+                inserts += [(start, b"/Artifact BMC\n"), (match.end(), b"\nEMC")]
+            start = None
+        previous_end = match.end()
+    if start is not None:
+        return None
+    if not inserts:
+        return content
+    pieces, done = [], 0
+    for offset, text in inserts:
+        pieces += [content[done:offset], text]
+        done = offset
+    pieces.append(content[done:])
+    return b"".join(pieces)
+
+
+_PATH_END_BYTES = {op.encode() for op in _PATH_END}
+
+
 def mark_artifacts(pdf: pikepdf.Pdf, pages: Iterable[int] | None = None) -> int:
     """Wrap what each page (of ``pages``, 0-based; default all) draws outside marked content in
     ``/Artifact`` marked content (lines, borders, backgrounds: nothing a screen reader should
-    read). Returns how many pages changed; the caller saves ``pdf``."""
+    read). Returns how many pages changed; the caller saves ``pdf``.
+
+    LibreOffice's pages are read as bytes (:func:`_wrap_bytes`); a stream that holds literal
+    strings, inline images or comments is parsed with pikepdf instead."""
     changed = 0
     for index in range(len(pdf.pages)) if pages is None else pages:
         page = pdf.pages[index]
-        operations = list(pikepdf.parse_content_stream(page))
-        wrapped, did = _wrap_untagged(operations)
-        if did:
-            page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(wrapped))
+        contents = page.obj.get("/Contents")
+        raw = (
+            b"\n".join(s.read_bytes() for s in contents)
+            if isinstance(contents, pikepdf.Array)
+            else contents.read_bytes()
+            if isinstance(contents, pikepdf.Stream)
+            else b""
+        )
+        wrapped = _wrap_bytes(raw)
+        if wrapped is None:
+            operations = list(pikepdf.parse_content_stream(page))
+            parsed, did = _wrap_untagged(operations)
+            if did:
+                page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(parsed))
+                changed += 1
+        elif wrapped is not raw and wrapped != raw:
+            page.obj.Contents = pdf.make_stream(wrapped)
             changed += 1
     return changed
 
