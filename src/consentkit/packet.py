@@ -430,10 +430,12 @@ def _take_anchors(pdf: Path, document: DocumentEntry) -> list[Marker]:
     """
     try:
         with pikepdf.open(pdf, allow_overwriting_input=True) as doc:
-            markers = strip_markers(doc, _ANCHOR)
             # LibreOffice leaves some lines (borders, rules) untagged: mark them as artifacts so
-            # a screen reader skips them and every page is fully tagged (PDF/UA).
-            if mark_artifacts(doc) or markers:
+            # a screen reader skips them and every page is fully tagged (PDF/UA). First, while
+            # the pages are as LibreOffice wrote them (read as bytes, not parsed).
+            marked = mark_artifacts(doc)
+            markers = strip_markers(doc, _ANCHOR)
+            if marked or markers:
                 doc.save(pdf)
     except (pikepdf.PdfError, OSError, ValueError) as exc:
         raise PacketError(f"{pdf.name}: not a readable PDF ({exc})") from exc

@@ -266,8 +266,9 @@ def adopt_structure(
     root = packet.Root.StructTreeRoot
     entries = number_tree(root.get("/ParentTree"))
     offset = max([int(root.get("/ParentTreeNextKey", 0)), *(k + 1 for k in entries)])
-    for key, value in number_tree(theirs.get("/ParentTree")).items():
-        entries[key + offset] = _copy(packet, value)
+    # One copy of the whole parent tree (qpdf copies the elements it reaches in one pass).
+    for key, value in number_tree(_copy(packet, other, theirs.get("/ParentTree"))).items():
+        entries[key + offset] = value
     for page in copied_pages:
         if isinstance(page.get("/StructParents"), int):
             page.StructParents = int(page.StructParents) + offset
@@ -276,7 +277,7 @@ def adopt_structure(
                 annotation.get("/StructParent"), int
             ):
                 annotation.StructParent = int(annotation.StructParent) + offset
-    top = _unwrap(_kids(_copy(packet, theirs.K) if "/K" in theirs else None))
+    top = _unwrap(_kids(_copy(packet, other, theirs.K) if "/K" in theirs else None))
     part = _element(packet, "Part", document, K=pikepdf.Array(top))
     language = lang or (str(other.Root.Lang) if isinstance(other.Root.get("/Lang"), pikepdf.String) else None)
     if language:
@@ -296,18 +297,15 @@ def adopt_structure(
     _write_parent_tree(packet, root, entries)
 
 
-def _copy(packet: pikepdf.Pdf, value: Any) -> Any:
+def _copy(packet: pikepdf.Pdf, source: pikepdf.Pdf, value: Any) -> Any:
     """``value`` of another PDF in ``packet``: indirect objects through the copier that copied the
     pages (so references to them land on the copies), direct containers item by item."""
     if isinstance(value, pikepdf.Object) and value.is_indirect:
         return packet.copy_foreign(value)
-    if isinstance(value, pikepdf.Array):
-        return pikepdf.Array([_copy(packet, item) for item in value])
-    if isinstance(value, pikepdf.Dictionary):
-        copied = pikepdf.Dictionary()
-        for key in value.keys():  # noqa: SIM118 (pikepdf API)
-            copied[key] = _copy(packet, value[key])
-        return copied
+    if isinstance(value, pikepdf.Array | pikepdf.Dictionary):
+        # qpdf copies indirect objects only: lift the container into its own file (which is
+        # only read, never saved), and copy it in one pass.
+        return packet.copy_foreign(source.make_indirect(value))
     return value
 
 
