@@ -130,7 +130,9 @@ def _wrap_bytes(content: bytes) -> bytes | None:
             elif op == b"EMC":
                 depth = max(0, depth - 1)
             elif not depth and op in (b"m", b"re", b"BT", b"Do", b"sh"):
-                operands = _OPERANDS.search(content, previous_end, match.start())
+                # The operands are a few numbers or a name just before the operator.
+                window = max(previous_end, match.start() - _OPERANDS_WINDOW)
+                operands = _OPERANDS.search(content, window, match.start())
                 start = operands.start() if operands and op != b"BT" else match.start()
                 if op in (b"Do", b"sh"):
                     inserts += [(start, b"/Artifact BMC\n"), (match.end(), b"\nEMC")]
@@ -157,6 +159,8 @@ def _wrap_bytes(content: bytes) -> bytes | None:
 
 
 _PATH_END_BYTES = {op.encode() for op in _PATH_END}
+#: How far before an operator its operands are looked for (four numbers take under 60 bytes).
+_OPERANDS_WINDOW = 120
 
 
 def mark_artifacts(pdf: pikepdf.Pdf, pages: Iterable[int] | None = None) -> int:
