@@ -42,48 +42,40 @@ CLOCK_SKEW = timedelta(minutes=5)
 ExtraFiles = Callable[[AuditRecord, Manifest, bytes], Sequence[AssociatedFile]]
 
 
-@attrs.frozen
-class FinalizeResult:
+@attrs.frozen(kw_only=True)
+class _Finalized:
+    """What finalize made, wherever it was put."""
+
+    packet_id: str
+    #: Pages in the archive: the reviewed pages, then the audit certificate.
+    pages: int
+    audit_pages: tuple[int, int]
+    #: SHA-256 of the archive.
+    sha256: str
+    #: The seal's certificate subject, or ``None`` when not sealed.
+    sealed_by: str | None
+    #: The audit record embedded as ``audit.json``.
+    audit: AuditRecord = attrs.field(repr=False, eq=False)
+
+    @property
+    def sealed(self) -> bool:
+        return self.sealed_by is not None
+
+
+@attrs.frozen(kw_only=True)
+class FinalizeResult(_Finalized):
     """What :func:`finalize_packet` wrote."""
 
     #: The archive file.
     path: Path
-    packet_id: str
-    #: Pages in the archive: the reviewed pages, then the audit certificate.
-    pages: int
-    audit_pages: tuple[int, int]
-    #: SHA-256 of the archive file as written.
-    sha256: str
-    #: The seal's certificate subject, or ``None`` when not sealed.
-    sealed_by: str | None
-    #: The audit record embedded as ``audit.json``.
-    audit: AuditRecord = attrs.field(repr=False, eq=False)
-
-    @property
-    def sealed(self) -> bool:
-        return self.sealed_by is not None
 
 
-@attrs.frozen
-class FinalizedArchive:
+@attrs.frozen(kw_only=True)
+class FinalizedArchive(_Finalized):
     """An archive made in memory by :func:`finalize_archive`."""
 
     #: The archive's bytes (a PDF/A-3b file, sealed when a seal was given).
     data: bytes = attrs.field(repr=False)
-    packet_id: str
-    #: Pages in the archive: the reviewed pages, then the audit certificate.
-    pages: int
-    audit_pages: tuple[int, int]
-    #: SHA-256 of :attr:`data`.
-    sha256: str
-    #: The seal's certificate subject, or ``None`` when not sealed.
-    sealed_by: str | None
-    #: The audit record embedded as ``audit.json``.
-    audit: AuditRecord = attrs.field(repr=False, eq=False)
-
-    @property
-    def sealed(self) -> bool:
-        return self.sealed_by is not None
 
 
 def read_manifest(packet_dir: Path) -> Manifest:
@@ -237,15 +229,8 @@ def finalize_packet(
         extra_files=extra_files,
     )
     write_new(out, archive.data)
-    return FinalizeResult(
-        path=out,
-        packet_id=archive.packet_id,
-        pages=archive.pages,
-        audit_pages=archive.audit_pages,
-        sha256=archive.sha256,
-        sealed_by=archive.sealed_by,
-        audit=archive.audit,
-    )
+    facts = {f.name: getattr(archive, f.name) for f in attrs.fields(_Finalized)}
+    return FinalizeResult(path=out, **facts)
 
 
 def finalize_archive(
