@@ -212,15 +212,8 @@ def finalize_packet(
     out = Path(out)
     if out.exists():
         raise OutputExistsError(f"{out.name} already exists; refusing to overwrite it")
-    if isinstance(packet_dir, Packet):
-        manifest, review, where = packet_dir.manifest, packet_dir.packet_pdf, "the packet"
-        _check_complete(manifest, f"{where}'s {MANIFEST_NAME}")
-    else:
-        manifest, review, where = _read_folder(Path(packet_dir))
-    archive = _finalize(
-        manifest,
-        review,
-        where,
+    archive = finalize_archive(
+        packet_dir,
         signatures,
         seal=seal,
         timestamp_url=timestamp_url,
