@@ -5,8 +5,11 @@ In one invocation, on N synthetic clients made from the bundled examples:
 (a) the naive pipeline on a sample of K clients: a fresh docxtpl render per document, one
     ``soffice --convert-to pdf`` process per document, then a pypdf merge;
 (b) ``consentkit batch`` (the library call behind it) on all N clients;
+(b2) the same batch with ``--compose``: each packet's documents joined into one DOCX, one
+    LibreOffice load per packet (skip with ``--no-compose``);
 (c) the conversion floor: the same DOCX files converted directly by ``--workers`` parallel
-    LibreOffice processes, at most 200 files per call, with nothing else running;
+    LibreOffice processes, at most 200 files per call, with nothing else running; (c2) the same
+    for the joined DOCX files of (b2);
 (d) a second run of (b) as the ``consentkit batch`` command, which finds every packet complete;
 (e) with ``--warm``: one packet at a time, the cold converter against the warm one
     (``bench/warm_bench.py``, which also runs alone): latency, memory over 500 packets, a killed
@@ -55,8 +58,11 @@ from consentkit.convert import PDFA3_EXPORT, find_soffice
 from consentkit.models import Client
 from consentkit.packet import stage_packet
 from consentkit.rendering import render_docx
+from consentkit.rendering._compose import compose_docx
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The stock packet's documents, in order (what ``--compose`` joins).
+PACKET_ORDER = ("informed_consent", "telehealth_consent", "fees_policy", "esign_consent", "emergency_plan")
 EXAMPLES = ROOT / "examples"
 DOC_DATE = date(2026, 11, 27)
 FIRST_NAMES = [
@@ -270,12 +276,16 @@ def floor(
 # --- main -------------------------------------------------------------------------------------
 
 
-def batch_round(args: argparse.Namespace, practice: Any, rows: list[Any], out: Path) -> dict[str, Any]:
+def batch_round(
+    args: argparse.Namespace, practice: Any, rows: list[Any], out: Path, *, compose: bool = False
+) -> dict[str, Any]:
     """(b): the batch on all clients, with its CPU time, LibreOffice time and peak memory."""
     cpu0, children0 = cpu_self(), cpu_children()
     with TreeMemory() as memory:
         started = time.perf_counter()
-        results = list(generate_packets(practice, rows, out, workers=args.workers, on=DOC_DATE))
+        results = list(
+            generate_packets(practice, rows, out, workers=args.workers, on=DOC_DATE, compose=compose)
+        )
         wall = time.perf_counter() - started
     cpu_python = cpu_self() - cpu0 - memory.cpu
     ok = [r for r in results if r.status == "ok"]
@@ -334,6 +344,13 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         b = this["batch"] = batch_round(args, practice, rows, out)
         if "naive" in this:
             this["ratio_batch_to_naive"] = b["packets_per_min"] / this["naive"]["packets_per_min"]
+        if not args.no_compose:
+            print(f"{label}(b2) the same batch with --compose ...", flush=True)
+            shutil.rmtree(work / "composed", ignore_errors=True)
+            b2 = this["composed"] = batch_round(args, practice, rows, work / "composed", compose=True)
+            this["ratio_composed_to_batch"] = b2["packets_per_min"] / b["packets_per_min"]
+            if "naive" in this:
+                this["ratio_composed_to_naive"] = b2["packets_per_min"] / this["naive"]["packets_per_min"]
         if not args.skip_floor:
             print(
                 f"{label}(c) the same {b['documents']} DOCX files, {args.workers} LibreOffice processes ...",
@@ -344,6 +361,19 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             c["docs_per_s"] = c["documents"] / c["wall_s"]
             this["floor"] = c
             this["batch_conversion_vs_floor"] = b["docs_per_s"] / c["docs_per_s"]
+            if "composed" in this:
+                print(f"{label}(c2) the joined DOCX of each packet, the same way ...", flush=True)
+                joined = work / "joined"
+                shutil.rmtree(joined, ignore_errors=True)
+                joined.mkdir()
+                for folder in sorted(p for p in out.iterdir() if p.is_dir()):
+                    docs = [folder / f"{name}.docx" for name in PACKET_ORDER]
+                    (joined / f"{folder.name}.docx").write_bytes(compose_docx([d.read_bytes() for d in docs]))
+                shutil.rmtree(work / "floor2", ignore_errors=True)
+                c2 = floor(sorted(joined.glob("*.docx")), work / "floor2", soffice, args.workers)
+                c2["packets_per_min"] = c2["documents"] / c2["wall_s"] * 60
+                this["floor_composed"] = c2
+                this["composed_vs_floor"] = this["composed"]["packets_per_min"] / c2["packets_per_min"]
 
     print("(d) the same batch again (everything complete) with the consentkit command ...", flush=True)
     command = [
@@ -407,6 +437,26 @@ def report(f: dict[str, Any]) -> Iterator[str]:
             yield f"    ratio (b)/(a): {r['ratio_batch_to_naive']:.1f}x"
         if "batch_conversion_vs_floor" in r:
             yield f"    (b) reaches {r['batch_conversion_vs_floor']:.0%} of (c)"
+        if "composed" in r:
+            b2 = r["composed"]
+            yield (
+                f"(b2) batch --compose, {b2['packets']} packets ({b2['failed']} failed) in "
+                f"{b2['wall_s']:.1f} s: {b2['packets_per_min']:.0f} packets/min; "
+                f"{r['ratio_composed_to_batch']:.2f}x (b)"
+                + (f", {r['ratio_composed_to_naive']:.1f}x (a)" if "ratio_composed_to_naive" in r else "")
+            )
+            yield (
+                f"    LibreOffice ran {b2['libreoffice_share_of_wall']:.0%} of the workers' wall time; "
+                f"Python's own CPU {b2['python_cpu_s']:.1f} s = "
+                f"{b2['python_cpu_share_of_wall']:.0%} of wall; "
+                f"peak memory {b2['peak_tree_rss_mib']:.0f} MiB"
+            )
+        if "floor_composed" in r:
+            c2 = r["floor_composed"]
+            yield (
+                f"(c2) floor, {c2['documents']} joined DOCX by {f['workers']} LibreOffice processes: "
+                f"{c2['packets_per_min']:.0f} packets/min; (b2) reaches {r['composed_vs_floor']:.0%} of (c2)"
+            )
     rounds = f["rounds"]
     yield "summary (median over rounds):"
     if any("ratio_batch_to_naive" in r for r in rounds):
@@ -415,6 +465,15 @@ def report(f: dict[str, Any]) -> Iterator[str]:
     if any("batch_conversion_vs_floor" in r for r in rounds):
         versus = median([r["batch_conversion_vs_floor"] for r in rounds if "batch_conversion_vs_floor" in r])
         yield f"    batch vs two-process conversion floor: {versus:.0%}  (target >= 85%)"
+    if any("ratio_composed_to_batch" in r for r in rounds):
+        ratio = median([r["ratio_composed_to_batch"] for r in rounds if "ratio_composed_to_batch" in r])
+        yield f"    --compose (b2)/(b): {ratio:.2f}x  (target >= 1.6x)"
+    if any("ratio_composed_to_naive" in r for r in rounds):
+        ratio = median([r["ratio_composed_to_naive"] for r in rounds if "ratio_composed_to_naive" in r])
+        yield f"    --compose (b2)/(a): {ratio:.1f}x  (target >= 55x)"
+    if any("composed_vs_floor" in r for r in rounds):
+        versus = median([r["composed_vs_floor"] for r in rounds if "composed_vs_floor" in r])
+        yield f"    --compose vs its conversion floor (c2): {versus:.0%}  (target >= 85%)"
     python = median([r["batch"]["python_cpu_share_of_wall"] for r in rounds])
     lo = median([r["batch"]["libreoffice_share_of_wall"] for r in rounds])
     yield f"    Python's own CPU / wall: {python:.0%}; LibreOffice share of the workers' time: {lo:.0%}"
@@ -435,6 +494,7 @@ def main() -> int:
         "--workers", type=int, default=os.cpu_count() or 1, help="batch workers (default: CPUs)"
     )
     parser.add_argument("--skip-floor", action="store_true", help="skip (c), the direct conversion floor")
+    parser.add_argument("--no-compose", action="store_true", help="skip (b2) and (c2), the composed batch")
     parser.add_argument("--rounds", type=int, default=1, help="repeat (a)-(c) and take medians (default 1)")
     parser.add_argument("--work", type=Path, help="working folder (default: a temporary one, removed)")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")

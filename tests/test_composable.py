@@ -98,3 +98,48 @@ def test_a_second_section_falls_back() -> None:
 def test_an_unreadable_document_falls_back_without_its_bytes() -> None:
     reason = composable_reason([("broken.docx", b"PK\x03\x04 not a zip, client Jane Roe")])
     assert reason == "broken.docx: not a readable DOCX"
+
+
+def _add(docx: bytes, part: str, data: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(docx)) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            target.writestr(info, source.read(info))
+        target.writestr(part, data)
+    return out.getvalue()
+
+
+def test_documents_with_other_styles_fall_back() -> None:
+    # English reference copies after Spanish documents: the styles name another language.
+    documents = [*_stock("es-US")[:2], _stock("en-US")[0]]
+    reason = composable_reason(documents)
+    assert reason is not None and "styles, numbering or settings differ" in reason
+
+
+def test_a_document_with_an_image_falls_back() -> None:
+    documents = _stock("en-US")
+    name, docx = documents[1]
+    image_rel = (
+        '<Relationship Id="rIdImage1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'relationships/image" Target="media/logo.png"/></Relationships>'
+    )
+    documents[1] = (name, _edit(docx, "word/_rels/document.xml.rels", "</Relationships>", image_rel))
+    reason = composable_reason(documents)
+    assert reason is not None and reason.startswith(name) and "image" in reason
+
+
+def test_a_footer_with_parts_of_its_own_falls_back() -> None:
+    documents = _stock("en-US")
+    name, docx = documents[3]
+    documents[3] = (name, _add(docx, "word/_rels/footer1.xml.rels", b"<Relationships/>"))
+    reason = composable_reason(documents)
+    assert reason is not None and reason.startswith(name) and "header or footer" in reason
+
+
+def test_numbered_lists_fall_back_on_every_document() -> None:
+    documents = [
+        (name, _edit(docx, "word/numbering.xml", 'w:numFmt w:val="bullet"', 'w:numFmt w:val="decimal"'))
+        for name, docx in _stock("en-US")
+    ]
+    reason = composable_reason(documents)
+    assert reason is not None and "numbered lists" in reason

@@ -9,6 +9,8 @@ staging folder beside it and moved into place when complete, so it is never seen
 from __future__ import annotations
 
 import hashlib
+import io
+import logging
 import re
 import shutil
 import tempfile
@@ -37,7 +39,8 @@ from .errors import InputError, OutputExistsError, PacketError
 from .models import Client, Practice
 from .pdf.markers import Marker, strip_markers
 from .pdf.merge import merge_documents
-from .pdf.tagging import mark_artifacts
+from .pdf.metadata import edit_metadata
+from .pdf.tagging import drop_lead_page, group_parts, mark_artifacts
 from .records import (
     ARCHIVE_NAME,
     MANIFEST_NAME,
@@ -63,6 +66,8 @@ from .rendering import (
     slots_from_rules,
     uncovered_fields,
 )
+from .rendering._composable import composable_reason
+from .rendering._compose import END_MARKER, compose_docx
 from .rules import ResolvedRules, resolve_rules
 
 if TYPE_CHECKING:
@@ -76,6 +81,8 @@ __all__ = [
     "RenderResult",
     "StagedPacket",
     "choose_template_set",
+    "compose_staged",
+    "finish_composed_packet",
     "finish_packet",
     "render_packet",
     "render_packet_bytes",
@@ -381,32 +388,122 @@ def finish_packet(staged: StagedPacket, pdf_paths: Sequence[Path]) -> RenderResu
                 )
             )
             first_page += pages
-        packet_path = staged.staging / PACKET_NAME
-        write_private(packet_path, packet_bytes)
-        manifest = attrs.evolve(
-            manifest,
-            documents=tuple(documents),
-            packet=PacketFile(
-                file=PACKET_NAME, sha256=hashlib.sha256(packet_bytes).hexdigest(), pages=first_page - 1
-            ),
-        )
-        data = manifest.to_json()
-        write_private(staged.staging / MANIFEST_NAME, data)
-        sync_folder(staged.staging)
-        _check_target(staged.out_dir)
-        replace_dir(staged.staging, staged.out_dir)
-        # Again now: a killed render's LibreOffice, ended only when this render's converter
-        # started, may have been writing into its staging folder when stage_packet removed it.
-        name = staged.out_dir.name
-        remove_dead_leftovers(staged.out_dir.parent, (f".{name}.staging-", f".{name}.old-"))
+        return _place_packet(staged, documents, packet_bytes, first_page - 1)
     finally:
         staged.discard()
+
+
+def _place_packet(
+    staged: StagedPacket, documents: Sequence[DocumentEntry], packet_bytes: bytes, pages: int
+) -> RenderResult:
+    """Write ``packet.pdf`` and the manifest into the staging folder and move it into place."""
+    write_private(staged.staging / PACKET_NAME, packet_bytes)
+    manifest = attrs.evolve(
+        staged.manifest,
+        documents=tuple(documents),
+        packet=PacketFile(file=PACKET_NAME, sha256=hashlib.sha256(packet_bytes).hexdigest(), pages=pages),
+    )
+    data = manifest.to_json()
+    write_private(staged.staging / MANIFEST_NAME, data)
+    sync_folder(staged.staging)
+    _check_target(staged.out_dir)
+    replace_dir(staged.staging, staged.out_dir)
+    # Again now: a killed render's LibreOffice, ended only when this render's converter
+    # started, may have been writing into its staging folder when stage_packet removed it.
+    name = staged.out_dir.name
+    remove_dead_leftovers(staged.out_dir.parent, (f".{name}.staging-", f".{name}.old-"))
     return RenderResult(
         out_dir=staged.out_dir,
         manifest=manifest,
         warnings=staged.warnings,
         manifest_sha256=hashlib.sha256(data).hexdigest(),
     )
+
+
+def compose_staged(staged: StagedPacket) -> bytes | None:
+    """The staged documents joined into one DOCX for one conversion (see
+    :mod:`consentkit.rendering._compose`), or ``None`` when they cannot be joined faithfully
+    (different page geometry, several sections, their own page fields, images or links, numbered
+    lists, different styles): those are converted one by one."""
+    documents = [(path.name, path.read_bytes()) for path in staged.docx_paths]
+    reason = composable_reason(documents)
+    if reason is not None:
+        _LOG.info("converting the documents one by one: %s", reason)
+        return None
+    return compose_docx([docx for _, docx in documents])
+
+
+def finish_composed_packet(staged: StagedPacket, pdf_path: Path) -> RenderResult:
+    """Make the packet from the conversion of :func:`compose_staged`'s DOCX: drop the lead page,
+    find where each document ends and each signature place is (removing the markers), group the
+    structure tree per document and write ``packet.pdf`` and the manifest.
+
+    The documents are not written as PDFs of their own: the manifest keeps each document's pages
+    in ``packet.pdf`` (``packet_pages``) and its DOCX with its hash. The staging folder is removed
+    whether this succeeds or fails.
+
+    Raises:
+        PacketError: the PDF is unreadable, or a document's end or signature place is missing.
+        OutputExistsError: the target became unreplaceable meanwhile.
+    """
+    try:
+        manifest = staged.manifest
+        count = len(manifest.documents)
+        try:
+            with pikepdf.open(pdf_path) as doc:
+                mark_artifacts(doc)
+                # One pass over the pages for both kinds of marker.
+                found = strip_markers(doc, _ANCHOR_OR_END)
+                ends = [m for m in found if m.text.startswith(END_MARKER)]
+                markers = [m for m in found if not m.text.startswith(END_MARKER)]
+                # Page n of the joined conversion (0-based, lead page first) is page n of the packet.
+                last_pages = _document_ends(ends, count, len(doc.pages) - 1)
+                drop_lead_page(doc)
+                group_parts(doc, [page - 1 for page in last_pages])
+                edit_metadata(doc, title=manifest.title or manifest.packet_id, subject=manifest.practice_name)
+                out = io.BytesIO()
+                doc.save(out)
+        except (pikepdf.PdfError, OSError, ValueError) as exc:
+            raise PacketError(f"the joined conversion is not a readable PDF ({exc})") from exc
+        documents = []
+        first_page = 1
+        for document, last_page in zip(manifest.documents, last_pages, strict=True):
+            mine = [m for m in markers if first_page <= m.page <= last_page]
+            _check_places(document, mine)
+            anchors = tuple(
+                SignatureAnchor(key=m.text[len(ANCHOR_PREFIX) :], page=m.page, x=m.x, y=m.y) for m in mine
+            )
+            documents.append(
+                attrs.evolve(
+                    document,
+                    pages=last_page - first_page + 1,
+                    packet_pages=(first_page, last_page),
+                    signature_anchors=anchors,
+                )
+            )
+            first_page = last_page + 1
+        if pdf_path.parent == staged.staging / _COMPOSE_DIR:
+            shutil.rmtree(pdf_path.parent)
+        return _place_packet(staged, documents, out.getvalue(), first_page - 1)
+    finally:
+        staged.discard()
+
+
+def _document_ends(ends: Sequence[Marker], count: int, pages: int) -> list[int]:
+    """Each document's last page in the packet (1-based), from the end markers of the joined
+    conversion."""
+    found: dict[int, int] = {}
+    for marker in ends:
+        number = int(marker.text[len(END_MARKER) :])
+        if number in found:
+            raise PacketError(f"the end of document {number} appears twice in the joined conversion")
+        found[number] = marker.page
+    last_pages = [found.get(number, -1) for number in range(1, count + 1)]
+    if -1 in last_pages or sorted(found) != list(range(1, count + 1)):
+        raise PacketError("the end of a document is missing from the joined conversion")
+    if last_pages != sorted(last_pages) or last_pages[0] < 1 or last_pages[-1] != pages:
+        raise PacketError("the documents' ends are out of order in the joined conversion")
+    return last_pages
 
 
 #: The client-file field behind each missing local resource.
@@ -417,6 +514,10 @@ _RESOURCE_FIELD = {
 }
 
 _ANCHOR = re.compile(re.escape(ANCHOR_PREFIX) + r"(?:client|clinician|co_client-\d+|guardian-\d+)")
+_ANCHOR_OR_END = re.compile(f"{_ANCHOR.pattern}|{re.escape(END_MARKER)}\\d+")
+#: The folder inside the staging folder where :func:`render_packet` converts a joined DOCX.
+_COMPOSE_DIR = ".compose"
+_LOG = logging.getLogger(__name__)
 
 
 def _take_anchors(pdf: Path, document: DocumentEntry) -> list[Marker]:
@@ -439,12 +540,16 @@ def _take_anchors(pdf: Path, document: DocumentEntry) -> list[Marker]:
                 doc.save(pdf)
     except (pikepdf.PdfError, OSError, ValueError) as exc:
         raise PacketError(f"{pdf.name}: not a readable PDF ({exc})") from exc
+    _check_places(document, markers)
+    return markers
+
+
+def _check_places(document: DocumentEntry, markers: Sequence[Marker]) -> None:
     found = [m.text[len(ANCHOR_PREFIX) :] for m in markers]
     for key in document.signature_places:
         if found.count(key) != 1:
             how = "is missing from" if key not in found else "appears more than once in"
             raise PacketError(f"{document.id}: the signature place for {key} {how} the converted PDF")
-    return markers
 
 
 def render_packet(
@@ -462,6 +567,7 @@ def render_packet(
     template_ids: Sequence[str] | None = None,
     state_rules: bool = True,
     include_english: bool = False,
+    compose: bool = False,
 ) -> RenderResult:
     """Render, convert and merge one client's packet into ``out_dir``.
 
@@ -485,6 +591,10 @@ def render_packet(
             and skip the jurisdiction check.
         include_english: when the documents are not in English, add an unsigned English copy of
             each after them, for reference (marked ``reference_only`` in the manifest).
+        compose: convert the documents as one joined DOCX (one LibreOffice load instead of one
+            per document, see :func:`compose_staged`); the folder then holds ``packet.pdf`` and the
+            DOCX files but no PDF per document. Documents that cannot be joined faithfully are
+            converted one by one as without it.
 
     Raises:
         InputError: the client's data does not fit the packet.
@@ -511,16 +621,26 @@ def render_packet(
         include_english=include_english,
     )
     try:
+        joined = compose_staged(staged) if compose else None
+        inputs = list(staged.docx_paths)
+        outdir = staged.staging
+        if joined is not None:
+            outdir = staged.staging / _COMPOSE_DIR
+            outdir.mkdir(mode=0o700)
+            inputs = [outdir / "packet.docx"]
+            write_private(inputs[0], joined)
         if converter is None:
             from .convert import LibreOfficeConverter
 
             with LibreOfficeConverter() as own:
-                pdfs = own.convert(list(staged.docx_paths), staged.staging)
+                pdfs = own.convert(inputs, outdir)
         else:
-            pdfs = converter.convert(list(staged.docx_paths), staged.staging)
+            pdfs = converter.convert(inputs, outdir)
     except BaseException:
         staged.discard()
         raise
+    if joined is not None:
+        return finish_composed_packet(staged, pdfs[0])
     return finish_packet(staged, pdfs)
 
 
@@ -538,6 +658,7 @@ def render_packet_bytes(
     template_ids: Sequence[str] | None = None,
     state_rules: bool = True,
     include_english: bool = False,
+    compose: bool = False,
 ) -> Packet:
     """Render a packet into memory: :func:`render_packet` without a folder to keep.
 
@@ -561,5 +682,6 @@ def render_packet_bytes(
             template_ids=template_ids,
             state_rules=state_rules,
             include_english=include_english,
+            compose=compose,
         )
         return Packet.read(result.out_dir)

@@ -217,6 +217,7 @@ def generate_packets(
     max_files_per_call: int = 200,
     report: bool = True,
     converter: Converter | None = None,
+    compose: bool = False,
 ) -> Iterator[BatchResult]:
     """Make the packet of every client into ``out_dir/<folder>/``, yielding a result per row as it
     completes.
@@ -261,6 +262,11 @@ def generate_packets(
             long-lived process already runs. It must be safe to share between threads; the
             batch does not close it. Chunks that run in other processes (a process pool, dask
             workers) cannot use it and convert as without it.
+        compose: convert each packet's documents as one joined DOCX, one LibreOffice load per
+            packet instead of one per document (about half of LibreOffice's time; see
+            ``docs/batch.md``). Packet folders then hold ``packet.pdf`` and the DOCX files but no
+            PDF per document; the manifest keeps each document's pages in ``packet.pdf``. A
+            packet whose documents cannot be joined faithfully is converted as without it.
 
     Yields:
         One :class:`BatchResult` per input row, in the order they complete. Closing the
@@ -313,6 +319,7 @@ def generate_packets(
                 soffice=soffice_arg,
                 timeout=timeout,
                 max_files_per_call=max_files_per_call,
+                compose=compose,
             )
             pool: ConverterPool | SharedConverter = (
                 ConverterPool(limit=workers, on_new=lock.record_profile)

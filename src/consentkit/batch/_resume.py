@@ -130,14 +130,17 @@ def manifest_client_id(folder: Path) -> str | None:
 
 def packet_files(manifest: Manifest) -> dict[str, str]:
     """The files a complete packet's manifest lists (DOCX and PDF of every document, the packet
-    PDF), by name, with their SHA-256; empty when the manifest does not describe a complete
+    PDF; no document PDFs when the documents were converted joined),
+    by name, with their SHA-256; empty when the manifest does not describe a complete
     packet."""
     files: dict[str, str] = {}
     for document in manifest.documents:
-        if document.pdf is None or document.pdf_sha256 is None:
-            return {}
         files[document.docx] = document.docx_sha256
-        files[document.pdf] = document.pdf_sha256
+        if document.pdf is not None and document.pdf_sha256 is not None:
+            files[document.pdf] = document.pdf_sha256
+        elif document.packet_pages is None:
+            # Neither a PDF of its own nor pages in packet.pdf (a joined conversion): incomplete.
+            return {}
     if manifest.packet is None:
         return {}
     files[manifest.packet.file] = manifest.packet.sha256

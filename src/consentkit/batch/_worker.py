@@ -16,6 +16,7 @@ import shutil
 import tempfile
 import threading
 import time
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import date
@@ -23,11 +24,13 @@ from pathlib import Path
 from typing import Protocol
 
 import attrs
+from lxml import etree
 
+from .._files import write_private
 from ..convert import Converter, LibreOfficeConverter
 from ..errors import ConversionCrash, ConversionError, ConversionTimeout, TemplateError
 from ..models import Client, Practice
-from ..packet import StagedPacket, finish_packet, stage_packet
+from ..packet import StagedPacket, compose_staged, finish_composed_packet, finish_packet, stage_packet
 from ..records import MANIFEST_NAME
 from ..rendering import compiled_renderer, load_template_set
 from ._results import BatchResult, row_error
@@ -63,6 +66,8 @@ class Settings:
     timeout: float | None = None
     max_files_per_call: int = 200
     pool: str = ""
+    #: Convert each packet's documents as one joined DOCX (see ``consentkit.packet.compose_staged``).
+    compose: bool = False
 
     def call_timeout(self, documents: int) -> float:
         """The time limit for one LibreOffice call converting ``documents`` documents."""
@@ -228,6 +233,8 @@ class _Packet:
     inputs: list[Path] = attrs.Factory(list)
     pdfs: list[Path] | None = None
     error: str | BaseException = ""
+    #: The packet's documents are converted as one joined DOCX (``inputs`` holds that one file).
+    composed: bool = False
 
 
 def existing_folder(out_dir: Path, folder: str) -> str | None:
@@ -296,6 +303,12 @@ def run_chunk(practice: Practice, items: Sequence[Item], settings: Settings) -> 
     workdir = Path(tempfile.mkdtemp(prefix=".consentkit-chunk-", dir=settings.out_dir))
     try:
         for number, packet in enumerate(packets):
+            joined = _joined(packet) if settings.compose else None
+            if joined is not None:
+                packet.composed = True
+                packet.inputs.append(workdir / f"{number}-packet.docx")
+                write_private(packet.inputs[0], joined)
+                continue
             for docx in packet.staged.docx_paths:
                 link = workdir / f"{number}-{docx.name}"
                 _link(docx, link)
@@ -314,6 +327,16 @@ def run_chunk(practice: Practice, items: Sequence[Item], settings: Settings) -> 
             packet.staged.discard()
         shutil.rmtree(workdir, ignore_errors=True)
     return results
+
+
+def _joined(packet: _Packet) -> bytes | None:
+    """The packet's documents joined for one conversion, or ``None`` to convert them one by one
+    (they cannot be joined faithfully, or joining failed: the separate conversion then reports
+    any real problem with a document)."""
+    try:
+        return compose_staged(packet.staged)
+    except (OSError, ValueError, etree.XMLSyntaxError, zipfile.BadZipFile):
+        return None
 
 
 def _link(source: Path, link: Path) -> None:
@@ -344,7 +367,7 @@ def _convert(
     # (shared, see SharedConverter) keeps its own limit per document.
     cold = converter if isinstance(converter, LibreOfficeConverter) else None
     if cold is not None:
-        cold.timeout = settings.call_timeout(len(documents))
+        cold.timeout = settings.call_timeout(sum(len(p.staged.docx_paths) for p in packets))
     before = cold.seconds_in_libreoffice if cold is not None else time.perf_counter()
     try:
         try:
@@ -381,8 +404,11 @@ def _convert(
 def _document_error(exc: ConversionError, packet: _Packet) -> str:
     """The converter's message with the chunk's file name turned back into the template's."""
     message = str(exc)
-    for link, docx in zip(packet.inputs, packet.staged.docx_paths, strict=True):
-        message = message.replace(link.name, docx.name)
+    if packet.composed:
+        message = message.replace(packet.inputs[0].name, "the packet's joined documents")
+    else:
+        for link, docx in zip(packet.inputs, packet.staged.docx_paths, strict=True):
+            message = message.replace(link.name, docx.name)
     if isinstance(exc, ConversionTimeout | ConversionCrash):
         return f"{message} (tried twice)"
     return message
@@ -397,12 +423,15 @@ def _finish(packet: _Packet, out_dir: Path) -> BatchResult:
             item, packet.error or "not converted", packet.seconds + packet.libreoffice_seconds, out_dir
         )
     try:
-        pdfs = []
-        for pdf, docx in zip(packet.pdfs, packet.staged.docx_paths, strict=True):
-            target = packet.staged.staging / f"{docx.stem}.pdf"
-            os.replace(pdf, target)
-            pdfs.append(target)
-        result = finish_packet(packet.staged, pdfs)
+        if packet.composed:
+            result = finish_composed_packet(packet.staged, packet.pdfs[0])
+        else:
+            pdfs = []
+            for pdf, docx in zip(packet.pdfs, packet.staged.docx_paths, strict=True):
+                target = packet.staged.staging / f"{docx.stem}.pdf"
+                os.replace(pdf, target)
+                pdfs.append(target)
+            result = finish_packet(packet.staged, pdfs)
     except Exception as exc:
         packet.staged.discard()
         seconds = packet.seconds + packet.libreoffice_seconds + time.perf_counter() - started

@@ -63,6 +63,11 @@ def register(commands: Any) -> None:
     parser.add_argument("--force", action="store_true", help="remake packets even when complete")
     parser.add_argument("--timeout", type=float, help="time limit of one LibreOffice call in seconds")
     parser.add_argument(
+        "--compose",
+        action="store_true",
+        help="convert the documents as one joined DOCX (faster; no PDF per document)",
+    )
+    parser.add_argument(
         "--json", action="store_true", help="print the summary and every row's result as JSON"
     )
     parser.set_defaults(func=run)
@@ -122,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
             include_english=args.include_english,
             force=args.force,
             timeout=args.timeout,
+            compose=args.compose,
         )
         results = _kept(results, rows_seen)
         if quiet(args):

@@ -38,6 +38,11 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("--date", type=date.fromisoformat, help="document date (YYYY-MM-DD); default today")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument(
+        "--compose",
+        action="store_true",
+        help="convert the documents as one joined DOCX (faster; no PDF per document)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -56,7 +61,13 @@ def run(args: argparse.Namespace) -> int:
     else:
         client = load_client(args.client)
     rendered = render_packet(
-        practice, client, args.out, language=args.language, on=args.date, include_english=args.include_english
+        practice,
+        client,
+        args.out,
+        language=args.language,
+        on=args.date,
+        include_english=args.include_english,
+        compose=args.compose,
     )
     manifest = rendered.manifest
     for warning in rendered.warnings:

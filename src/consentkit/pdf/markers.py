@@ -15,7 +15,7 @@ current transformation matrix (``cm`` within ``q``/``Q``), the font size (``Tf``
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -157,8 +157,10 @@ def _white(operator: str, values: list[float]) -> bool:
     return False
 
 
-def _scan(page: pikepdf.Page, index: int, pattern: re.Pattern[str]) -> Iterator[tuple[int, Marker]]:
-    """Yield (operator index, marker) for marker text on one page."""
+def _scan(
+    page: pikepdf.Page, index: int, pattern: re.Pattern[str], instructions: Sequence[Any]
+) -> Iterator[tuple[int, Marker]]:
+    """Yield (operator index, marker) for marker text on one page, given its parsed content."""
     resources = page.obj.get("/Resources")
     fonts: Any = resources.get("/Font", {}) if isinstance(resources, pikepdf.Dictionary) else {}
     maps: dict[str, tuple[dict[bytes, str], int]] = {}
@@ -166,7 +168,7 @@ def _scan(page: pikepdf.Page, index: int, pattern: re.Pattern[str]) -> Iterator[
     white, white_stack = False, []
     tm = tlm = _IDENTITY
     font_name, size, leading = "", 0.0, 0.0
-    for number, instruction in enumerate(pikepdf.parse_content_stream(page)):
+    for number, instruction in enumerate(instructions):
         operator = str(instruction.operator)
         operands = list(instruction.operands)
         if operator == "q":
@@ -220,11 +222,12 @@ def strip_markers(pdf: pikepdf.Pdf, pattern: re.Pattern[str]) -> list[Marker]:
     for index, page in enumerate(pdf.pages):
         if not _SMALL_FONT.search(_content_bytes(page)):
             continue
-        hits = list(_scan(page, index, pattern))
+        instructions = pikepdf.parse_content_stream(page)
+        hits = list(_scan(page, index, pattern, instructions))
         if not hits:
             continue
         drop = {number for number, _ in hits}
-        kept = [op for number, op in enumerate(pikepdf.parse_content_stream(page)) if number not in drop]
+        kept = [op for number, op in enumerate(instructions) if number not in drop]
         page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(kept))
         found.extend(marker for _, marker in hits)
     return found

@@ -21,7 +21,9 @@ __all__ = [
     "FigureTag",
     "add_figures",
     "adopt_structure",
+    "drop_lead_page",
     "ensure_parts",
+    "group_parts",
     "mark_artifacts",
     "number_tree",
     "part_of_pages",
@@ -239,6 +241,76 @@ def ensure_parts(pdf: pikepdf.Pdf) -> pikepdf.Dictionary | None:
     document.K = pikepdf.Array([part])
     root.K = pikepdf.Array([document])
     return document
+
+
+def drop_lead_page(pdf: pikepdf.Pdf) -> None:
+    """Remove the first page of a joined conversion: the empty lead page
+    (:mod:`consentkit.rendering._compose`), whose only content is an artifact. Structure elements
+    that named it as their page (LibreOffice's ``/Document``) now name the new first page.
+
+    Raises:
+        ValueError: the first page has tagged content or annotations.
+    """
+    lead = pdf.pages[0].obj
+    if "/StructParents" in lead or len(_kids(lead.get("/Annots"))):
+        raise ValueError("the lead page of the joined conversion is not empty")
+    del pdf.pages[0]
+    root = pdf.Root.get("/StructTreeRoot")
+    if not isinstance(root, pikepdf.Dictionary) or not len(pdf.pages):
+        return
+    first = pdf.pages[0].obj
+    top = _kids(root.get("/K"))
+    for element in [*top, *_unwrap(top)]:
+        page = element.get("/Pg") if isinstance(element, pikepdf.Dictionary) else None
+        if page is not None and page.objgen == lead.objgen:
+            element.Pg = first
+
+
+def _first_page(element: Any, pages: dict[tuple[int, int], int]) -> int | None:
+    """The index of the first page an element (or its first descendant naming one) is on."""
+    while isinstance(element, pikepdf.Dictionary):
+        page = element.get("/Pg")
+        if page is not None and page.objgen in pages:
+            return pages[page.objgen]
+        kids = [k for k in _kids(element.get("/K")) if isinstance(k, pikepdf.Dictionary)]
+        element = kids[0] if kids else None
+    return None
+
+
+def group_parts(pdf: pikepdf.Pdf, last_pages: Sequence[int]) -> None:
+    """Group the top elements of a joined conversion's structure tree into one ``/Part`` per
+    document, the shape :func:`ensure_parts` gives a merged packet.
+
+    Args:
+        pdf: the joined conversion (lead page removed).
+        last_pages: each document's last page, 0-based, in order.
+    """
+    root = pdf.Root.get("/StructTreeRoot")
+    if not isinstance(root, pikepdf.Dictionary) or not last_pages:
+        return
+    top = _kids(root.get("/K"))
+    wrapped = _unwrap(top) is not top
+    document = top[0] if wrapped else _element(pdf, "Document", root)
+    pages = {page.obj.objgen: n for n, page in enumerate(pdf.pages)}
+    groups: list[list[Any]] = [[] for _ in last_pages]
+    current = 0
+    for kid in _unwrap(top):
+        page = _first_page(kid, pages)
+        while page is not None and current < len(last_pages) - 1 and page > last_pages[current]:
+            current += 1
+        groups[current].append(kid)
+    lang = pdf.Root.get("/Lang")
+    parts = []
+    for group in groups:
+        part = _element(pdf, "Part", document, K=pikepdf.Array(group))
+        if isinstance(lang, pikepdf.String):
+            part.Lang = lang
+        for kid in group:
+            if isinstance(kid, pikepdf.Dictionary):
+                kid.P = part
+        parts.append(part)
+    document.K = pikepdf.Array(parts)
+    root.K = pikepdf.Array([document])
 
 
 def _unwrap(top: list[Any]) -> list[Any]:

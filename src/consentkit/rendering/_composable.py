@@ -1,12 +1,15 @@
 """Decide whether a packet's documents can be joined into one DOCX for one LibreOffice conversion.
 
-Composed conversion (issue 16, part 2) converts a packet's documents as one DOCX and cuts the PDF
-back into documents, drawing "Page N of M" per document after conversion. That is only faithful
+Composed conversion (issue 16, part 2) converts a packet's documents as one DOCX and finds each
+document's pages in the PDF (:func:`consentkit.packet.finish_composed_packet`). That is only faithful
 when every document lays out the same way on its own and joined: the same page size, orientation
-and margins, one section each, and no page fields that would count the joined document's pages
-instead of the document's own. A footer's ``PAGE``/``NUMPAGES`` is allowed because composition
-replaces footers with the drawn per-document page numbers; the same fields in the body or a header,
-or ``SECTIONPAGES`` anywhere, are the template's own page logic and send the packet to separate
+and margins, one section each, the same styles, numbering and settings, nothing embedded or linked
+that composition would have to carry over, no numbered lists (they would go on counting across
+documents), and no page fields that would count the joined document's pages instead of the
+document's own. A footer's ``PAGE``/``NUMPAGES`` is allowed because composition restarts page
+numbers per document and turns ``NUMPAGES`` into a ``PAGEREF`` to the document's end
+(:mod:`consentkit.rendering._compose`); the same fields in the body or a header, or
+``SECTIONPAGES`` anywhere, are the template's own page logic and send the packet to separate
 conversion.
 
 This module only reads the DOCX parts; it never sees client data beyond the XML it is given and
@@ -32,6 +35,29 @@ _OTHER_PARTS = re.compile(r"^word/(document|header\d*|footnotes|endnotes)\.xml$"
 _FIELD_NAME = re.compile(r"^\s*([A-Za-z]+)")
 _PAGE_FIELDS = frozenset({"PAGE", "NUMPAGES", "SECTIONPAGES", "PAGEREF"})
 _FOOTER_ALLOWED = frozenset({"PAGE", "NUMPAGES"})
+#: Parts every document has of its own; all the others must be the same in every document.
+_OWN_PART = re.compile(
+    r"^(word/(document|header\d*|footer\d*)\.xml|word/_rels/(document|header\d*|footer\d*)\.xml\.rels"
+    r"|docProps/.*"
+    r"|\[Content_Types\]\.xml)$"
+)
+#: The relationships of ``document.xml`` composition can carry over.
+_KNOWN_RELATIONSHIPS = frozenset(
+    {
+        "styles",
+        "stylesWithEffects",
+        "settings",
+        "webSettings",
+        "numbering",
+        "fontTable",
+        "theme",
+        "header",
+        "footer",
+    }
+)
+#: List number formats that do not count (a numbered list would go on counting from one
+#: document into the next).
+_UNCOUNTED = frozenset({"bullet", "none"})
 
 
 @attrs.frozen(kw_only=True)
@@ -92,15 +118,48 @@ def _fields(part_xml: bytes) -> set[str]:
     return found
 
 
-def _document_reason(name: str, docx: bytes) -> tuple[PageGeometry | None, str | None]:
+def _parts_reason(name: str, parts: dict[str, bytes]) -> str | None:
+    """Why the document's parts other than its body cannot be carried into a joined DOCX."""
+    relationships = etree.fromstring(
+        parts.get("word/_rels/document.xml.rels", b"<r/>"), parser=etree.XMLParser(resolve_entities=False)
+    )
+    for relationship in relationships:
+        kind = (relationship.get("Type") or "").rsplit("/", 1)[-1]
+        if kind not in _KNOWN_RELATIONSHIPS or relationship.get("TargetMode") == "External":
+            return f"{name}: has {kind or 'other'} content (images, links or embedded parts are not composed)"
+    for part in parts:
+        if re.match(r"^word/_rels/(header|footer)\d*\.xml\.rels$", part):
+            return f"{name}: a header or footer has images or links of its own"
+    numbering = parts.get("word/numbering.xml")
+    if numbering is not None:
+        root = etree.fromstring(numbering, parser=etree.XMLParser(resolve_entities=False))
+        formats = {el.get(f"{{{_W}}}val") for el in root.iter(f"{{{_W}}}numFmt")}
+        if formats - _UNCOUNTED:
+            return f"{name}: has numbered lists, which would go on counting across documents"
+    return None
+
+
+def _shared_parts(parts: dict[str, bytes]) -> dict[str, bytes]:
+    return {part: data for part, data in parts.items() if not _OWN_PART.match(part)}
+
+
+def _document_reason(
+    name: str, docx: bytes, shared: dict[str, bytes] | None = None
+) -> tuple[PageGeometry | None, str | None, dict[str, bytes]]:
     try:
         with zipfile.ZipFile(io.BytesIO(docx)) as package:
             parts = {info.filename: package.read(info) for info in package.infolist()}
     except (zipfile.BadZipFile, KeyError, OSError):
-        return None, f"{name}: not a readable DOCX"
+        return None, f"{name}: not a readable DOCX", {}
     if "word/document.xml" not in parts:
-        return None, f"{name}: not a readable DOCX"
+        return None, f"{name}: not a readable DOCX", {}
+    own_shared = _shared_parts(parts)
+    if shared is not None and own_shared != shared:
+        return None, f"{name}: its styles, numbering or settings differ from the first document's", own_shared
     try:
+        reason = _parts_reason(name, parts)
+        if reason is not None:
+            return None, reason, own_shared
         geometry, sections = page_geometry(parts["word/document.xml"])
         for part, xml in sorted(parts.items()):
             if _FOOTER.match(part):
@@ -110,12 +169,12 @@ def _document_reason(name: str, docx: bytes) -> tuple[PageGeometry | None, str |
             else:
                 continue
             if extra:
-                return None, f"{name}: own page field {', '.join(sorted(extra))} in {part}"
+                return None, f"{name}: own page field {', '.join(sorted(extra))} in {part}", own_shared
     except etree.XMLSyntaxError:
-        return None, f"{name}: not a readable DOCX"
+        return None, f"{name}: not a readable DOCX", own_shared
     if geometry is None or sections != 1:
-        return None, f"{name}: {sections} sections; only one-section documents are composed"
-    return geometry, None
+        return None, f"{name}: {sections} sections; only one-section documents are composed", own_shared
+    return geometry, None, own_shared
 
 
 def composable_reason(documents: Sequence[tuple[str, bytes]]) -> str | None:
@@ -129,13 +188,15 @@ def composable_reason(documents: Sequence[tuple[str, bytes]]) -> str | None:
         first document (and part) that prevents it, for the fallback to separate conversion.
     """
     first: tuple[str, PageGeometry] | None = None
+    shared: dict[str, bytes] | None = None
     for name, docx in documents:
-        geometry, reason = _document_reason(name, docx)
+        geometry, reason, own_shared = _document_reason(name, docx, shared)
         if reason is not None:
             return reason
         assert geometry is not None
         if first is None:
             first = (name, geometry)
+            shared = own_shared
         elif geometry != first[1]:
             orientation = (geometry.width > geometry.height) != (first[1].width > first[1].height)
             what = "orientation" if orientation else "page size or margins"
