@@ -28,6 +28,11 @@ MAX_MARKER_SIZE = 3.5
 # A content stream that sets no font size below 4 pt holds no marker: skip parsing it.
 _SMALL_FONT = re.compile(rb"[\s/][0-3](?:\.\d*)?\s+Tf\b")
 
+#: The operators that move the text position, change the colour or show text; the others are skipped.
+_SHOWN = frozenset({"Tj", "TJ", "'", '"'})
+_TRACKED = _SHOWN | {"q", "Q", "cm", "g", "rg", "k", "sc", "scn", "cs"}
+_TRACKED |= {"BT", "Tf", "TL", "Td", "TD", "Tm", "T*"}
+
 Matrix = tuple[float, float, float, float, float, float]
 _IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 
@@ -170,6 +175,12 @@ def _scan(
     font_name, size, leading = "", 0.0, 0.0
     for number, instruction in enumerate(instructions):
         operator = str(instruction.operator)
+        if operator not in _TRACKED:
+            continue
+        # Text shown while the fill colour is not white is never a marker (most of a page); ' and "
+        # also move to the next line, so they are always followed.
+        if not white and operator in ("Tj", "TJ"):
+            continue
         operands = list(instruction.operands)
         if operator == "q":
             stack.append(ctm)
@@ -197,7 +208,7 @@ def _scan(
             tlm = tm = (values[0], values[1], values[2], values[3], values[4], values[5])
         elif operator in ("T*", "'", '"'):
             tlm = tm = _multiply((1.0, 0.0, 0.0, 1.0, 0.0, -leading), tlm)
-        if operator in ("Tj", "TJ", "'", '"'):
+        if operator in _SHOWN:
             render = _multiply(tm, ctm)
             scale = (render[0] ** 2 + render[1] ** 2) ** 0.5
             if not white or size * scale > MAX_MARKER_SIZE or font_name not in fonts:
