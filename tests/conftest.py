@@ -70,6 +70,7 @@ LONGEST_FIRST = (
     "test_packet_truth.py",
     "test_batch.py",
     "test_signing_finalize.py",
+    "test_composed.py",
     "test_locale.py",
     "test_jurisdiction.py",
     "test_hostile_faults.py",

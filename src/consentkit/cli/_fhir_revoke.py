@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..lifecycle import bundle_json, read_consent_bundle, revoke_packet
 from ._commands import command_help
 from ._errors import EXIT_OK, unusable_input
 from ._output import binary_stdout, is_stdio, printable, result
@@ -66,7 +67,6 @@ def _now() -> datetime:
 
 
 def run_fhir(args: argparse.Namespace) -> int:
-    from ..lifecycle import bundle_json, read_consent_bundle
 
     with unusable_input():
         bundle = read_consent_bundle(args.file)
@@ -75,7 +75,6 @@ def run_fhir(args: argparse.Namespace) -> int:
 
 
 def run_revoke(args: argparse.Namespace) -> int:
-    from ..lifecycle import revoke_packet
 
     stdout = binary_stdout(args, "revocation packet") if is_stdio(args.out) else None
     seal = seal_from_args(args)

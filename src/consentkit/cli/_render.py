@@ -7,6 +7,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from ..loaders import MAX_FILE_BYTES, client_from_bytes, load_client, load_practice, practice_from_bytes
+from ..packet import render_packet
 from ._commands import command_help
 from ._errors import UsageError
 from ._output import detail, is_stdio, printable, read_stdin, result, warn
@@ -47,8 +49,6 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..loaders import MAX_FILE_BYTES, client_from_bytes, load_client, load_practice, practice_from_bytes
-    from ..packet import render_packet
 
     if is_stdio(args.practice) and is_stdio(args.client):
         raise UsageError("only one of --practice and --client can be read from standard input")

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from ..rules import RULE_TABLE_HEADER, check_rules, dataset_version, format_rule_table, load_jurisdiction
 from ._commands import command_help
 from ._output import quiet
 
@@ -42,8 +43,6 @@ def run_show(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from ..rules import RULE_TABLE_HEADER, dataset_version, format_rule_table, load_jurisdiction
-
     code = args.state.strip().upper()
     ruleset = load_jurisdiction(code)
     rows = format_rule_table(ruleset)
@@ -68,7 +67,6 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from ..rules import check_rules
 
     today = args.today or date.today()
     report = check_rules(today, args.max_age_days, paths=args.files or None)

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ..rendering import check_template, load_template_set
 from ._commands import command_help
 from ._output import printable, result
 
@@ -25,7 +26,6 @@ def register(commands: Any) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from ..rendering import check_template, load_template_set
 
     templates = load_template_set(args.language)
     reports = [check_template(path, templates=templates) for path in args.files]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import VerificationError
+from ..signing import verify_packet
 from ._commands import command_help
 from ._errors import EXIT_FAILED, EXIT_OK, UnusableInput
 from ._output import is_stdio, printable, read_stdin
@@ -58,7 +59,6 @@ def run(args: argparse.Namespace) -> int:
     for name in ("pyhanko", "pyhanko_certvalidator"):
         logging.getLogger(name).addHandler(logging.NullHandler())
         logging.getLogger(name).propagate = False
-    from ..signing import verify_packet
 
     try:
         archive = read_stdin(MAX_STDIN_ARCHIVE) if is_stdio(args.file) else args.file

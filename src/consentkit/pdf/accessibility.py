@@ -15,6 +15,7 @@ from typing import Any
 
 import pikepdf
 
+from .archival import font_is_embedded
 from .tagging import number_tree
 
 __all__ = ["accessibility_problems", "struct_elements"]
@@ -127,7 +128,7 @@ def _font_problems(pdf: pikepdf.Pdf) -> list[str]:
             seen.add(font.objgen)
             subtype = _name(font.get("/Subtype"))
             base = _name(font.get("/BaseFont")) or "?"
-            if subtype != "/Type3" and not _embedded(font):
+            if subtype != "/Type3" and not font_is_embedded(font):
                 problems.append(f"page {number}: font {base} is not embedded")
             if "/ToUnicode" not in font and subtype in ("/Type0", "/Type3", "/TrueType", "/Type1"):
                 encoding = _name(font.get("/Encoding"))
@@ -150,18 +151,6 @@ def _fonts_of(resources: Any, depth: int) -> Iterator[Any]:
             form = xobjects[key]
             if isinstance(form, pikepdf.Stream) and _name(form.get("/Subtype")) == "/Form":
                 yield from _fonts_of(form.get("/Resources"), depth + 1)
-
-
-def _embedded(font: Any) -> bool:
-    if _name(font.get("/Subtype")) == "/Type0":
-        descendants = font.get("/DescendantFonts")
-        if not isinstance(descendants, pikepdf.Array) or not len(descendants):
-            return False
-        font = descendants[0]
-    descriptor = font.get("/FontDescriptor")
-    return isinstance(descriptor, pikepdf.Dictionary) and any(
-        key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")
-    )
 
 
 def _limited(problems: list[str]) -> list[str]:

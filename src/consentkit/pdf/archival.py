@@ -32,6 +32,7 @@ __all__ = [
     "ArchivalReport",
     "archival_report",
     "check_archival",
+    "font_is_embedded",
     "pdf_text",
     "pdffonts_all_embedded",
     "xmp_problems",
@@ -290,6 +291,17 @@ def _output_intent_problems(pdf: pikepdf.Pdf) -> list[str]:
     return ["no GTS_PDFA1 OutputIntent with an ICC profile (/DestOutputProfile)"]
 
 
+def font_is_embedded(font: pikepdf.Dictionary) -> bool:
+    """Whether a font's program is in the file: its font descriptor (a Type 0 font's: its
+    descendant's) has a font file. Type 3 fonts, drawn by content streams, have none."""
+    described: pikepdf.Object | None = font
+    if font.get("/Subtype") == pikepdf.Name.Type0:
+        descendants = font.get("/DescendantFonts")
+        described = descendants[0] if isinstance(descendants, pikepdf.Array) and len(descendants) else None
+    descriptor = described.get("/FontDescriptor") if isinstance(described, pikepdf.Dictionary) else None
+    return isinstance(descriptor, pikepdf.Dictionary) and any(key in descriptor for key in _FONT_FILES)
+
+
 def _font_problems(pdf: pikepdf.Pdf) -> list[str]:
     """Fonts reachable from what is drawn: page and appearance resources, recursively."""
     checker = _FontChecker()
@@ -344,16 +356,7 @@ class _FontChecker:
         if subtype == pikepdf.Name.Type3:
             self.resources(font.get("/Resources"), page)
             return
-        described: pikepdf.Object | None = font
-        if subtype == pikepdf.Name.Type0:
-            descendants = font.get("/DescendantFonts")
-            described = (
-                descendants[0] if isinstance(descendants, pikepdf.Array) and len(descendants) else None
-            )
-        descriptor = described.get("/FontDescriptor") if isinstance(described, pikepdf.Dictionary) else None
-        if not isinstance(descriptor, pikepdf.Dictionary) or not any(
-            key in descriptor for key in _FONT_FILES
-        ):
+        if not font_is_embedded(font):
             name = str(font.get("/BaseFont", "(unnamed)")).lstrip("/")
             self.problems.append(f"font {name} is not embedded (used on page {page})")
 

@@ -10,11 +10,15 @@ element of its own (with the document's ``/Lang``), its parent-tree keys renumbe
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import attrs
 import pikepdf
+
+from .metadata import edit_metadata
 
 __all__ = [
     "DrawnTag",
@@ -413,11 +417,13 @@ def part_of_pages(pdf: pikepdf.Pdf) -> dict[tuple[int, int], pikepdf.Dictionary]
     return found
 
 
+@attrs.frozen
 class FigureTag:
     """A figure consentkit drew inside a page's overlay form, at marked-content id ``mcid``."""
 
-    def __init__(self, page: int, mcid: int, alt: str) -> None:
-        self.page, self.mcid, self.alt = page, mcid, alt
+    page: int
+    mcid: int
+    alt: str
 
 
 def add_figures(pdf: pikepdf.Pdf, figures: Sequence[FigureTag], forms: dict[int, Any]) -> None:
@@ -451,13 +457,16 @@ def add_figures(pdf: pikepdf.Pdf, figures: Sequence[FigureTag], forms: dict[int,
 # --- tagging what consentkit draws with reportlab -------------------------------------------------
 
 
+@attrs.frozen
 class DrawnTag:
     """One piece of marked content drawn by consentkit (0-based page, MCID on the page), its
     structure type (``H1``, ``P``, ``TH``...) and, for a table cell, ``(table, row, column,
     scope)`` (scope ``Row`` or ``Column`` for header cells)."""
 
-    def __init__(self, page: int, mcid: int, kind: str, cell: tuple[int, int, int, str] | None) -> None:
-        self.page, self.mcid, self.kind, self.cell = page, mcid, kind, cell
+    page: int
+    mcid: int
+    kind: str
+    cell: tuple[int, int, int, str] | None
 
 
 class _Node:
@@ -470,10 +479,6 @@ def tag_drawn(data: bytes, tags: Sequence[DrawnTag], *, lang: str, title: str) -
     """A PDF drawn with marked content (``tags``, in reading order) made a tagged PDF: its
     structure tree (one ``/Document``; table cells grouped into ``/Table`` and ``/TR``), the
     parent tree, ``/MarkInfo``, ``/Lang``, the title shown; everything else drawn is an artifact."""
-    import io
-
-    from .metadata import edit_metadata
-
     document = _Node("Document")
     tables: dict[int, _Node] = {}
     rows: dict[tuple[int, int], _Node] = {}
