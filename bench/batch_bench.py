@@ -396,6 +396,16 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     return figures
 
 
+#: The ratios the summary gives as medians over the rounds that measured them.
+SUMMARY_LINES = (
+    ("ratio_batch_to_naive", "    throughput (b)/(a): {:.1f}x  (target >= 20x)"),
+    ("batch_conversion_vs_floor", "    batch vs two-process conversion floor: {:.0%}  (target >= 85%)"),
+    ("ratio_composed_to_batch", "    --compose (b2)/(b): {:.2f}x  (target >= 1.6x)"),
+    ("ratio_composed_to_naive", "    --compose (b2)/(a): {:.1f}x  (target >= 55x)"),
+    ("composed_vs_floor", "    --compose vs its conversion floor (c2): {:.0%}  (target >= 85%)"),
+)
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
@@ -459,21 +469,10 @@ def report(f: dict[str, Any]) -> Iterator[str]:
             )
     rounds = f["rounds"]
     yield "summary (median over rounds):"
-    if any("ratio_batch_to_naive" in r for r in rounds):
-        ratio = median([r["ratio_batch_to_naive"] for r in rounds if "ratio_batch_to_naive" in r])
-        yield f"    throughput (b)/(a): {ratio:.1f}x  (target >= 20x)"
-    if any("batch_conversion_vs_floor" in r for r in rounds):
-        versus = median([r["batch_conversion_vs_floor"] for r in rounds if "batch_conversion_vs_floor" in r])
-        yield f"    batch vs two-process conversion floor: {versus:.0%}  (target >= 85%)"
-    if any("ratio_composed_to_batch" in r for r in rounds):
-        ratio = median([r["ratio_composed_to_batch"] for r in rounds if "ratio_composed_to_batch" in r])
-        yield f"    --compose (b2)/(b): {ratio:.2f}x  (target >= 1.6x)"
-    if any("ratio_composed_to_naive" in r for r in rounds):
-        ratio = median([r["ratio_composed_to_naive"] for r in rounds if "ratio_composed_to_naive" in r])
-        yield f"    --compose (b2)/(a): {ratio:.1f}x  (target >= 55x)"
-    if any("composed_vs_floor" in r for r in rounds):
-        versus = median([r["composed_vs_floor"] for r in rounds if "composed_vs_floor" in r])
-        yield f"    --compose vs its conversion floor (c2): {versus:.0%}  (target >= 85%)"
+    for key, line in SUMMARY_LINES:
+        values = [r[key] for r in rounds if key in r]
+        if values:
+            yield line.format(median(values))
     python = median([r["batch"]["python_cpu_share_of_wall"] for r in rounds])
     lo = median([r["batch"]["libreoffice_share_of_wall"] for r in rounds])
     yield f"    Python's own CPU / wall: {python:.0%}; LibreOffice share of the workers' time: {lo:.0%}"

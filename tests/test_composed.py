@@ -30,6 +30,7 @@ from consentkit.rendering._compose import END_MARKER, compose_docx
 from consentkit.signing import finalize_packet, verify_packet
 from consentkit.warm import WarmConverter
 
+from .cli_support import run_cli
 from .conftest import DOC_DATE, EXAMPLES, NOW
 from .pdf_support import page_texts, pdf_text
 from .signing_fixtures import FINALIZED_AT, Pki, example_signatures, pki  # noqa: F401 (fixture)
@@ -267,29 +268,10 @@ def test_the_ends_of_the_documents_must_all_be_there_once_and_in_order() -> None
 
 
 def test_the_cli_composes_on_request(tmp_path: Path) -> None:
-    import sys
-
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "consentkit.cli",
-            "render",
-            "--practice",
-            str(EXAMPLES / "practice.toml"),
-            "--client",
-            str(EXAMPLES / "clients" / "adult.toml"),
-            "--out",
-            str(tmp_path / "pkt"),
-            "--date",
-            "2026-11-27",
-            "--compose",
-            "--json",
-        ],
-        capture_output=True,
-        timeout=600,
-        check=False,
+    practice, client = EXAMPLES / "practice.toml", EXAMPLES / "clients" / "adult.toml"
+    out = tmp_path / "pkt"
+    done = run_cli(
+        "render", "--practice", str(practice), "--client", str(client), "--out", str(out), "--compose"
     )
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in (tmp_path / "pkt").glob("*.pdf")) == ["packet.pdf"]
-    assert json.loads(done.stdout)["documents"]
+    assert sorted(p.name for p in out.glob("*.pdf")) == ["packet.pdf"]
