@@ -57,8 +57,7 @@ from consentkit.batch import generate_packets
 from consentkit.convert import PDFA3_EXPORT, find_soffice
 from consentkit.models import Client
 from consentkit.packet import stage_packet
-from consentkit.rendering import render_docx
-from consentkit.rendering._compose import compose_docx
+from consentkit.rendering import compose_docx, render_docx
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The stock packet's documents, in order (what ``--compose`` joins).

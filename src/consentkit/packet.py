@@ -54,20 +54,21 @@ from .records import (
 )
 from .rendering import (
     ANCHOR_PREFIX,
+    END_MARKER,
     RenderedDocument,
     RuleSlots,
     TemplateSet,
     build_context,
     clause_texts,
     compiled_renderer,
+    composable_reason,
+    compose_docx,
     load_template_set,
     packet_facts,
     render_docx,
     slots_from_rules,
     uncovered_fields,
 )
-from .rendering._composable import composable_reason
-from .rendering._compose import END_MARKER, compose_docx
 from .rules import ResolvedRules, resolve_rules
 
 if TYPE_CHECKING:

@@ -2,6 +2,8 @@
 
 from ._check import TemplateReport, check_template
 from ._compiled import compiled_renderer
+from ._composable import composable_reason
+from ._compose import END_MARKER, compose_docx
 from ._context import (
     PacketFacts,
     RuleSlots,
@@ -16,6 +18,7 @@ from ._templates import TemplateInfo, TemplateSet, available_locales, load_templ
 
 __all__ = [
     "ANCHOR_PREFIX",
+    "END_MARKER",
     "PacketFacts",
     "RenderedDocument",
     "RuleSlots",
@@ -27,6 +30,8 @@ __all__ = [
     "check_template",
     "clause_texts",
     "compiled_renderer",
+    "composable_reason",
+    "compose_docx",
     "load_template_set",
     "packet_facts",
     "render_docx",
