@@ -54,6 +54,7 @@ from consentkit.convert import LibreOfficeConverter
 from consentkit.pdf.archival import check_archival
 from consentkit.pdf.merge import merge_pdfs
 from consentkit.pdf.metadata import set_xmp
+from consentkit.warm import WarmConverter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from batch_bench import EXAMPLES, write_clients_csv
@@ -276,9 +277,10 @@ def _differing(a: Any, b: Any) -> float:
 
 def idea_composed(practice: Any, csv_path: Path, separate: Path, work: Path) -> None:
     composed = work / "composed"
-    results = list(
-        generate_packets(practice, iter_clients_csv(csv_path), composed, on=date(2026, 11, 27), compose=True)
-    )
+    rows = iter_clients_csv(csv_path)
+    with WarmConverter() as warm:
+        made = generate_packets(practice, rows, composed, on=date(2026, 11, 27), compose=True, converter=warm)
+        results = list(made)
     ok = [r for r in results if r.status == "ok" and r.folder]
     same_ranges = pages = differing = 0
     where: dict[str, int] = {}

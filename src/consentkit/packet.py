@@ -85,6 +85,7 @@ __all__ = [
     "compose_staged",
     "finish_composed_packet",
     "finish_packet",
+    "lays_out_fully",
     "render_packet",
     "render_packet_bytes",
     "stage_packet",
@@ -421,6 +422,19 @@ def _place_packet(
     )
 
 
+def lays_out_fully(converter: object) -> bool:
+    """Whether ``converter`` lays a joined document out as its parts alone (``full_layout``: the
+    :class:`~consentkit.warm.WarmConverter`). ``soffice --convert-to`` does not: on 100 synthetic
+    packets joined and converted that way, every packet had a page laid out differently, against
+    none of 30 through the warm converter (docs/batch.md, "Composed conversion"). Composed
+    conversion is used only with such a converter; with another, documents are converted one by
+    one."""
+    if bool(getattr(converter, "full_layout", False)):
+        return True
+    _LOG.info("composed conversion needs a converter that lays documents out fully (WarmConverter)")
+    return False
+
+
 def compose_staged(staged: StagedPacket) -> bytes | None:
     """The staged documents joined into one DOCX for one conversion (see
     :mod:`consentkit.rendering._compose`), or ``None`` when they cannot be joined faithfully
@@ -594,7 +608,9 @@ def render_packet(
             each after them, for reference (marked ``reference_only`` in the manifest).
         compose: convert the documents as one joined DOCX (one LibreOffice load instead of one
             per document, see :func:`compose_staged`); the folder then holds ``packet.pdf`` and the
-            DOCX files but no PDF per document. Documents that cannot be joined faithfully are
+            DOCX files but no PDF per document. Used only with a ``converter`` that lays documents
+            out fully (a :class:`~consentkit.warm.WarmConverter`, :func:`lays_out_fully`);
+            otherwise, and for documents that cannot be joined faithfully, the documents are
             converted one by one as without it.
 
     Raises:
@@ -622,7 +638,7 @@ def render_packet(
         include_english=include_english,
     )
     try:
-        joined = compose_staged(staged) if compose else None
+        joined = compose_staged(staged) if compose and lays_out_fully(converter) else None
         inputs = list(staged.docx_paths)
         outdir = staged.staging
         if joined is not None:

@@ -62,7 +62,7 @@ from concurrent.futures import FIRST_EXCEPTION, Future, wait
 from http.client import HTTPConnection, HTTPException
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import ClassVar, Self
 
 import attrs
 
@@ -549,7 +549,12 @@ class WarmConverter:
         recycle_after: documents after which a LibreOffice process is replaced by a fresh one.
         start_timeout: the limit in seconds for a LibreOffice process to start.
         check_members: also check each input's zip members' CRCs (as the cold converter does).
+        full_layout: True: documents are loaded and stored through UNO, which lays a long
+            document out as it lays out its parts alone; ``soffice --convert-to`` does not, so
+            composed conversion (``compose=True``) uses only converters that say this.
     """
+
+    full_layout: ClassVar[bool] = True
 
     def __init__(
         self,

@@ -18,7 +18,7 @@ from ..convert import Converter, LibreOfficeConverter
 from ..errors import ConsentKitError
 from ..loaders import ClientRow
 from ..models import Client, Practice
-from ..packet import choose_template_set
+from ..packet import choose_template_set, lays_out_fully
 from ..rendering import TemplateSet, load_template_set
 from ._lock import BatchLock
 from ._names import FolderNames
@@ -265,8 +265,10 @@ def generate_packets(
         compose: convert each packet's documents as one joined DOCX, one LibreOffice load per
             packet instead of one per document (about half of LibreOffice's time; see
             ``docs/batch.md``). Packet folders then hold ``packet.pdf`` and the DOCX files but no
-            PDF per document; the manifest keeps each document's pages in ``packet.pdf``. A
-            packet whose documents cannot be joined faithfully is converted as without it.
+            PDF per document; the manifest keeps each document's pages in ``packet.pdf``. Used
+            only with a ``converter`` that lays documents out fully (a
+            :class:`~consentkit.warm.WarmConverter`); without one, and for a packet whose documents
+            cannot be joined faithfully, documents are converted as without it.
 
     Yields:
         One :class:`BatchResult` per input row, in the order they complete. Closing the
@@ -319,7 +321,7 @@ def generate_packets(
                 soffice=soffice_arg,
                 timeout=timeout,
                 max_files_per_call=max_files_per_call,
-                compose=compose,
+                compose=compose and lays_out_fully(converter),
             )
             pool: ConverterPool | SharedConverter = (
                 ConverterPool(limit=workers, on_new=lock.record_profile)

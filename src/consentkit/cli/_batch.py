@@ -9,6 +9,8 @@ writable.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 import time
 from datetime import date
@@ -29,6 +31,7 @@ from rich.text import Text
 
 from ..batch import REPORT_CSV, BatchResult, generate_packets
 from ..loaders import iter_clients_csv, load_practice
+from ..warm import WarmConverter
 from ._commands import command_help
 from ._errors import EXIT_FAILED, EXIT_OK, UsageError, unusable_input
 from ._output import is_stdio, printable, quiet, result
@@ -65,7 +68,7 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--compose",
         action="store_true",
-        help="convert the documents as one joined DOCX (faster; no PDF per document)",
+        help="convert the documents as one joined DOCX through a warm LibreOffice (no PDF per document)",
     )
     parser.add_argument(
         "--json", action="store_true", help="print the summary and every row's result as JSON"
@@ -114,9 +117,12 @@ def run(args: argparse.Namespace) -> int:
         )
     started = time.monotonic()
     rows_seen: list[BatchResult] = []
-    with unusable_input():
+    with unusable_input(), contextlib.ExitStack() as stack:
         practice = load_practice(args.practice)
         rows = list(iter_clients_csv(args.clients, encoding=args.encoding))
+        # Composed conversion lays documents out faithfully only through the warm converter.
+        instances = args.workers or os.cpu_count() or 1
+        converter = stack.enter_context(WarmConverter(instances=instances)) if args.compose else None
         results = generate_packets(
             practice,
             rows,
@@ -128,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
             force=args.force,
             timeout=args.timeout,
             compose=args.compose,
+            converter=converter,
         )
         results = _kept(results, rows_seen)
         if quiet(args):

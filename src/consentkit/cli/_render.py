@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from ..loaders import MAX_FILE_BYTES, client_from_bytes, load_client, load_practice, practice_from_bytes
 from ..packet import render_packet
+from ..warm import WarmConverter
 from ._commands import command_help
 from ._errors import UsageError
 from ._output import detail, is_stdio, printable, read_stdin, result, warn
@@ -43,7 +45,7 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--compose",
         action="store_true",
-        help="convert the documents as one joined DOCX (faster; no PDF per document)",
+        help="convert the documents as one joined DOCX through a warm LibreOffice (no PDF per document)",
     )
     parser.set_defaults(func=run)
 
@@ -60,15 +62,19 @@ def run(args: argparse.Namespace) -> int:
         client = client_from_bytes(read_stdin(MAX_FILE_BYTES), source="<stdin>")
     else:
         client = load_client(args.client)
-    rendered = render_packet(
-        practice,
-        client,
-        args.out,
-        language=args.language,
-        on=args.date,
-        include_english=args.include_english,
-        compose=args.compose,
-    )
+    with contextlib.ExitStack() as stack:
+        # Composed conversion lays documents out faithfully only through the warm converter.
+        converter = stack.enter_context(WarmConverter(instances=1)) if args.compose else None
+        rendered = render_packet(
+            practice,
+            client,
+            args.out,
+            language=args.language,
+            on=args.date,
+            include_english=args.include_english,
+            compose=args.compose,
+            converter=converter,
+        )
     manifest = rendered.manifest
     for warning in rendered.warnings:
         warn(args, warning)
