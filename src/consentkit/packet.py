@@ -426,7 +426,7 @@ def lays_out_fully(converter: object) -> bool:
     """Whether ``converter`` lays a joined document out as its parts alone (``full_layout``: the
     :class:`~consentkit.warm.WarmConverter`). ``soffice --convert-to`` does not: on 100 synthetic
     packets joined and converted that way, every packet had a page laid out differently, against
-    none of 30 through the warm converter (docs/batch.md, "Composed conversion"). Composed
+    none of 100 through the warm converter (docs/batch.md, "Composed conversion"). Composed
     conversion is used only with such a converter; with another, documents are converted one by
     one."""
     if bool(getattr(converter, "full_layout", False)):
