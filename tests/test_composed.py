@@ -10,7 +10,7 @@ import json
 import re
 import subprocess
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pikepdf
@@ -26,6 +26,7 @@ from consentkit.packet import _document_ends
 from consentkit.pdf.accessibility import accessibility_problems, struct_elements
 from consentkit.pdf.archival import check_archival
 from consentkit.pdf.markers import Marker
+from consentkit.records import DocumentEntry
 from consentkit.rendering._compose import END_MARKER, compose_docx
 from consentkit.signing import finalize_packet, verify_packet
 from consentkit.warm import WarmConverter
@@ -169,6 +170,11 @@ def test_a_composed_packet_is_signed_sealed_and_verified(
     assert check_archival(result.path) == []
 
 
+def assert_converted_one_by_one(folder: Path, documents: Sequence[DocumentEntry]) -> None:
+    for document in documents:
+        assert document.pdf is not None and (folder / document.pdf).is_file()
+
+
 def test_soffice_convert_to_never_composes(
     practice: Practice, example_clients: dict[str, Client], converter: object, tmp_path: Path
 ) -> None:
@@ -182,8 +188,7 @@ def test_soffice_convert_to_never_composes(
         converter=converter,
         compose=True,
     )  # type: ignore[arg-type]
-    for document in result.manifest.documents:
-        assert document.pdf is not None and (result.out_dir / document.pdf).is_file()
+    assert_converted_one_by_one(result.out_dir, result.manifest.documents)
 
 
 def test_documents_that_cannot_be_joined_are_converted_one_by_one(
@@ -199,8 +204,7 @@ def test_documents_that_cannot_be_joined_are_converted_one_by_one(
         include_english=True,
         compose=True,
     )
-    for document in result.manifest.documents:
-        assert document.pdf is not None and (result.out_dir / document.pdf).is_file()
+    assert_converted_one_by_one(result.out_dir, result.manifest.documents)
 
 
 def test_a_batch_composes_resumes_and_reports_every_file(

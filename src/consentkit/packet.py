@@ -513,9 +513,9 @@ def _document_ends(ends: Sequence[Marker], count: int, pages: int) -> list[int]:
         if number in found:
             raise PacketError(f"the end of document {number} appears twice in the joined conversion")
         found[number] = marker.page
-    last_pages = [found.get(number, -1) for number in range(1, count + 1)]
-    if -1 in last_pages or sorted(found) != list(range(1, count + 1)):
+    if sorted(found) != list(range(1, count + 1)):
         raise PacketError("the end of a document is missing from the joined conversion")
+    last_pages = [found[number] for number in range(1, count + 1)]
     if last_pages != sorted(last_pages) or last_pages[0] < 1 or last_pages[-1] != pages:
         raise PacketError("the documents' ends are out of order in the joined conversion")
     return last_pages

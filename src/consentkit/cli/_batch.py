@@ -117,12 +117,11 @@ def run(args: argparse.Namespace) -> int:
         )
     started = time.monotonic()
     rows_seen: list[BatchResult] = []
-    with unusable_input(), contextlib.ExitStack() as stack:
+    # Composed conversion lays documents out faithfully only through the warm converter.
+    warm = WarmConverter(instances=args.workers or os.cpu_count() or 1) if args.compose else None
+    with unusable_input(), warm or contextlib.nullcontext() as converter:
         practice = load_practice(args.practice)
         rows = list(iter_clients_csv(args.clients, encoding=args.encoding))
-        # Composed conversion lays documents out faithfully only through the warm converter.
-        instances = args.workers or os.cpu_count() or 1
-        converter = stack.enter_context(WarmConverter(instances=instances)) if args.compose else None
         results = generate_packets(
             practice,
             rows,

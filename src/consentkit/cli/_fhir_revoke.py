@@ -67,7 +67,6 @@ def _now() -> datetime:
 
 
 def run_fhir(args: argparse.Namespace) -> int:
-
     with unusable_input():
         bundle = read_consent_bundle(args.file)
     sys.stdout.write(bundle_json(bundle).decode("utf-8"))
@@ -75,7 +74,6 @@ def run_fhir(args: argparse.Namespace) -> int:
 
 
 def run_revoke(args: argparse.Namespace) -> int:
-
     stdout = binary_stdout(args, "revocation packet") if is_stdio(args.out) else None
     seal = seal_from_args(args)
     options: dict[str, Any] = {

@@ -51,7 +51,6 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-
     if is_stdio(args.practice) and is_stdio(args.client):
         raise UsageError("only one of --practice and --client can be read from standard input")
     if is_stdio(args.practice):
@@ -62,9 +61,8 @@ def run(args: argparse.Namespace) -> int:
         client = client_from_bytes(read_stdin(MAX_FILE_BYTES), source="<stdin>")
     else:
         client = load_client(args.client)
-    with contextlib.ExitStack() as stack:
-        # Composed conversion lays documents out faithfully only through the warm converter.
-        converter = stack.enter_context(WarmConverter(instances=1)) if args.compose else None
+    # Composed conversion lays documents out faithfully only through the warm converter.
+    with WarmConverter(instances=1) if args.compose else contextlib.nullcontext() as converter:
         rendered = render_packet(
             practice,
             client,

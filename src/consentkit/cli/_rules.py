@@ -67,7 +67,6 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-
     today = args.today or date.today()
     report = check_rules(today, args.max_age_days, paths=args.files or None)
     if args.json:

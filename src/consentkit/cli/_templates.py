@@ -26,7 +26,6 @@ def register(commands: Any) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-
     templates = load_template_set(args.language)
     reports = [check_template(path, templates=templates) for path in args.files]
     lines = []

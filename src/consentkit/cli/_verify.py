@@ -59,7 +59,6 @@ def run(args: argparse.Namespace) -> int:
     for name in ("pyhanko", "pyhanko_certvalidator"):
         logging.getLogger(name).addHandler(logging.NullHandler())
         logging.getLogger(name).propagate = False
-
     try:
         archive = read_stdin(MAX_STDIN_ARCHIVE) if is_stdio(args.file) else args.file
         report = verify_packet(archive, trust=args.trust)
