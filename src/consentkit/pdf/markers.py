@@ -21,6 +21,8 @@ from typing import Any
 import attrs
 import pikepdf
 
+from ._content import operator_pattern, page_content, readable_as_bytes
+
 __all__ = ["Marker", "strip_markers"]
 
 #: Text at or below this size (in points, after scaling) is a candidate marker.
@@ -130,6 +132,20 @@ def _to_unicode_map(font: Any) -> tuple[dict[bytes, str], int]:
     return mapping, width
 
 
+#: ``/ToUnicode`` maps already read in one call of :func:`strip_markers`, by font object.
+_MapCache = dict[tuple[int, int], tuple[dict[bytes, str], int]]
+
+
+def _font_map(font: Any, cache: _MapCache) -> tuple[dict[bytes, str], int]:
+    """The font's map, read once per document (pages share their fonts)."""
+    key = font.objgen
+    if key == (0, 0):  # a direct object: no identity to key it by
+        return _to_unicode_map(font)
+    if key not in cache:
+        cache[key] = _to_unicode_map(font)
+    return cache[key]
+
+
 def _decode(raw: bytes, mapping: dict[bytes, str], width: int) -> str:
     return "".join(mapping.get(raw[i : i + width], "\ufffd") for i in range(0, len(raw), width))
 
@@ -140,15 +156,6 @@ def _shown_bytes(operator: str, operands: list[Any]) -> bytes:
         return b"".join(bytes(item) for item in operands[0] if isinstance(item, pikepdf.String))
     if operands and isinstance(operands[-1], pikepdf.String):
         return bytes(operands[-1])
-    return b""
-
-
-def _content_bytes(page: pikepdf.Page) -> bytes:
-    contents = page.obj.get("/Contents")
-    if isinstance(contents, pikepdf.Stream):
-        return contents.read_bytes()
-    if isinstance(contents, pikepdf.Array):
-        return b"\n".join(s.read_bytes() for s in contents if isinstance(s, pikepdf.Stream))
     return b""
 
 
@@ -163,12 +170,10 @@ def _white(operator: str, values: list[float]) -> bool:
 
 
 def _scan(
-    page: pikepdf.Page, index: int, pattern: re.Pattern[str], instructions: Sequence[Any]
+    fonts: Any, index: int, pattern: re.Pattern[str], instructions: Sequence[Any], maps: _MapCache
 ) -> Iterator[tuple[int, Marker]]:
-    """Yield (operator index, marker) for marker text on one page, given its parsed content."""
-    resources = page.obj.get("/Resources")
-    fonts: Any = resources.get("/Font", {}) if isinstance(resources, pikepdf.Dictionary) else {}
-    maps: dict[str, tuple[dict[bytes, str], int]] = {}
+    """Yield (operator index, marker) for marker text on one page, given its fonts and parsed
+    content."""
     ctm, stack = _IDENTITY, []
     white, white_stack = False, []
     tm = tlm = _IDENTITY
@@ -213,9 +218,7 @@ def _scan(
             scale = (render[0] ** 2 + render[1] ** 2) ** 0.5
             if not white or size * scale > MAX_MARKER_SIZE or font_name not in fonts:
                 continue
-            if font_name not in maps:
-                maps[font_name] = _to_unicode_map(fonts[font_name])
-            mapping, width = maps[font_name]
+            mapping, width = _font_map(fonts[font_name], maps)
             text = _decode(_shown_bytes(operator, operands), mapping, width)
             if pattern.fullmatch(text.strip()):
                 yield (
@@ -224,21 +227,150 @@ def _scan(
                 )
 
 
-def strip_markers(pdf: pikepdf.Pdf, pattern: re.Pattern[str]) -> list[Marker]:
-    """Find marker text matching ``pattern`` (tiny, white), remove it from the pages, and return it.
+#: The operators the byte path follows (the others neither move text nor change its colour).
+_BYTE_OPERATORS = operator_pattern(*_TRACKED)
+_HEX_STRING = re.compile(rb"<([0-9A-Fa-f]*)>")
+#: How many numbers each operator the byte path follows takes.
+_ARITY = {b"cm": 6, b"Tm": 6, b"Td": 2, b"TD": 2, b"TL": 1, b"g": 1, b"rg": 3, b"k": 4}
 
-    A page whose content stream sets no font size under 4 pt is not parsed. The caller saves ``pdf``.
+
+class _Unreadable(Exception):
+    """The byte path met what it does not read (the page is parsed instead)."""
+
+
+def _last_numbers(content: bytes, begin: int, end: int, count: int) -> list[float]:
+    """The ``count`` numbers just before ``end`` (after ``begin``, the previous operator followed)."""
+    tokens = content[begin:end].split()[-count:]
+    if len(tokens) != count:
+        raise _Unreadable
+    try:
+        return [float(token) for token in tokens]
+    except ValueError:
+        raise _Unreadable from None
+
+
+def _scan_bytes(
+    content: bytes, index: int, pattern: re.Pattern[str], fonts: Any, maps: _MapCache
+) -> list[tuple[int, int, Marker]]:
+    """:func:`_scan` on a content stream's bytes (a readable one, see
+    :func:`._content.readable_as_bytes`) with a newline put before it: yields the span of each
+    marker's text-showing operation, its operands included, and the marker.
+
+    Raises:
+        _Unreadable: an operand is not where or what it should be, or text is shown with ``'``
+            or ``"`` (the parser reads such a page).
     """
-    found: list[Marker] = []
-    for index, page in enumerate(pdf.pages):
-        if not _SMALL_FONT.search(_content_bytes(page)):
+    hits: list[tuple[int, int, Marker]] = []
+    ctm, stack = _IDENTITY, []
+    white, white_stack = False, []
+    tm = tlm = _IDENTITY
+    font_name, size, leading = "", 0.0, 0.0
+    previous = 0
+    for match in _BYTE_OPERATORS.finditer(content):
+        operator, begin, after = match.group(1), match.start(1), previous
+        previous = match.end()
+        if operator in (b"Tj", b"TJ"):
+            if not white:
+                continue
+        elif operator in (b"'", b'"'):
+            raise _Unreadable
+        elif operator == b"q":
+            stack.append(ctm)
+            white_stack.append(white)
             continue
-        instructions = pikepdf.parse_content_stream(page)
-        hits = list(_scan(page, index, pattern, instructions))
-        if not hits:
+        elif operator == b"Q":
+            ctm = stack.pop() if stack else _IDENTITY
+            white = white_stack.pop() if white_stack else False
             continue
+        elif operator in (b"sc", b"scn", b"cs"):
+            white = False
+            continue
+        elif operator == b"BT":
+            tm = tlm = _IDENTITY
+            continue
+        elif operator == b"T*":
+            tlm = tm = _multiply((1.0, 0.0, 0.0, 1.0, 0.0, -leading), tlm)
+            continue
+        elif operator == b"Tf":
+            tokens = content[after:begin].split()
+            if len(tokens) < 2 or not tokens[-2].startswith(b"/") or b"#" in tokens[-2]:
+                raise _Unreadable
+            font_name = tokens[-2].decode("ascii", "replace")
+            size = _last_numbers(content, after, begin, 1)[0]
+            continue
+        else:
+            values = _last_numbers(content, after, begin, _ARITY[operator])
+            if operator == b"cm":
+                ctm = _multiply((values[0], values[1], values[2], values[3], values[4], values[5]), ctm)
+            elif operator == b"Tm":
+                tlm = tm = (values[0], values[1], values[2], values[3], values[4], values[5])
+            elif operator in (b"Td", b"TD"):
+                if operator == b"TD":
+                    leading = -values[1]
+                tlm = tm = _multiply((1.0, 0.0, 0.0, 1.0, values[0], values[1]), tlm)
+            elif operator == b"TL":
+                leading = values[0]
+            else:
+                white = _white(operator.decode(), values)
+            continue
+        # Text shown in white.
+        render = _multiply(tm, ctm)
+        scale = (render[0] ** 2 + render[1] ** 2) ** 0.5
+        if size * scale > MAX_MARKER_SIZE or font_name not in fonts:
+            continue
+        opening = content.rfind(b"[" if operator == b"TJ" else b"<", after, begin)
+        if opening < 0:
+            raise _Unreadable
+        shown = b"".join(_hex(h.decode()) for h in _HEX_STRING.findall(content, opening, begin))
+        mapping, width = _font_map(fonts[font_name], maps)
+        text = _decode(shown, mapping, width).strip()
+        if pattern.fullmatch(text):
+            marker = Marker(text=text, page=index, x=render[4], y=render[5], size=size * scale)
+            hits.append((opening, match.end(), marker))
+    return hits
+
+
+def _strip_parsed(
+    pdf: pikepdf.Pdf, page: pikepdf.Page, index: int, pattern: re.Pattern[str], fonts: Any, maps: _MapCache
+) -> list[Marker]:
+    instructions = pikepdf.parse_content_stream(page)
+    hits = list(_scan(fonts, index, pattern, instructions, maps))
+    if hits:
         drop = {number for number, _ in hits}
         kept = [op for number, op in enumerate(instructions) if number not in drop]
         page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(kept))
-        found.extend(marker for _, marker in hits)
+    return [marker for _, marker in hits]
+
+
+def strip_markers(pdf: pikepdf.Pdf, pattern: re.Pattern[str]) -> list[Marker]:
+    """Find marker text matching ``pattern`` (tiny, white), remove it from the pages, and return it.
+
+    A page whose content stream sets no font size under 4 pt is not read further. LibreOffice's
+    pages are read as bytes (:func:`_scan_bytes`); others are parsed with pikepdf. The caller
+    saves ``pdf``.
+    """
+    found: list[Marker] = []
+    maps: _MapCache = {}
+    for index, page in enumerate(pdf.pages):
+        content = page_content(page)
+        if not _SMALL_FONT.search(content):
+            continue
+        resources = page.obj.get("/Resources")
+        fonts: Any = resources.get("/Font", {}) if isinstance(resources, pikepdf.Dictionary) else {}
+        try:
+            if not readable_as_bytes(content):
+                raise _Unreadable
+            spaced = b"\n" + content
+            hits = _scan_bytes(spaced, index, pattern, fonts, maps)
+        except _Unreadable:
+            found.extend(_strip_parsed(pdf, page, index, pattern, fonts, maps))
+            continue
+        if hits:
+            pieces, done = [], 1
+            for begin, end, _ in hits:
+                pieces.append(spaced[done:begin])
+                done = end
+            pieces.append(spaced[done:])
+            page.obj.Contents = pdf.make_stream(b"".join(pieces))
+            found.extend(marker for _, _, marker in hits)
     return found

@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 import pikepdf
 
+from ._content import operator_pattern, page_content, readable_as_bytes
 from .metadata import edit_metadata
 
 __all__ = [
@@ -107,13 +108,8 @@ def _wrap_untagged(operations: list[Any]) -> tuple[list[Any], bool]:
     return out, True
 
 
-#: The operators that matter for marking, as whole tokens (not part of a name such as ``/S``).
-_OPERATOR = re.compile(
-    rb"(?<![^\s\]>])(BDC|BMC|EMC|BT|ET|re|m|S|s|f\*|f|F|B\*|B|b\*|b|n|Do|sh)(?=[\s\[/<(]|$)"
-)
-#: What the byte-level path cannot read safely: literal strings (may hold any word), inline
-#: images (binary), comments.
-_UNSAFE = re.compile(rb"[(%]|(?<![^\s])BI(?=\s)")
+#: The operators that matter for marking.
+_OPERATOR = operator_pattern("BDC", "BMC", "EMC", "BT", "ET", "re", "m", *_PATH_END, "Do", "sh")
 #: The operands before a path's first operator or an XObject's name, to insert before them.
 _OPERANDS = re.compile(rb"(?:[-+]?(?:\d+\.?\d*|\.\d+)\s+){2,4}$|/[^\s/\[\]<>(){}%]+\s*$")
 
@@ -122,8 +118,9 @@ def _wrap_bytes(content: bytes) -> bytes | None:
     """:func:`_wrap_untagged` on the bytes of a content stream, without parsing it into objects
     (ten times faster on LibreOffice's pages); ``None`` when the stream holds what this cannot
     read safely (the caller then parses it)."""
-    if _UNSAFE.search(content):
+    if not readable_as_bytes(content):
         return None
+    content = b"\n" + content
     inserts: list[tuple[int, bytes]] = []
     depth = 0
     start: int | None = None  # where the open untagged graphics object began
@@ -137,9 +134,9 @@ def _wrap_bytes(content: bytes) -> bytes | None:
                 depth = max(0, depth - 1)
             elif not depth and op in (b"m", b"re", b"BT", b"Do", b"sh"):
                 # The operands are a few numbers or a name just before the operator.
-                window = max(previous_end, match.start() - _OPERANDS_WINDOW)
-                operands = _OPERANDS.search(content, window, match.start())
-                start = operands.start() if operands and op != b"BT" else match.start()
+                window = max(previous_end, match.start(1) - _OPERANDS_WINDOW)
+                operands = _OPERANDS.search(content, window, match.start(1))
+                start = operands.start() if operands and op != b"BT" else match.start(1)
                 if op in (b"Do", b"sh"):
                     inserts += [(start, b"/Artifact BMC\n"), (match.end(), b"\nEMC")]
                     start = None
@@ -155,8 +152,8 @@ def _wrap_bytes(content: bytes) -> bytes | None:
     if start is not None:
         return None
     if not inserts:
-        return content
-    pieces, done = [], 0
+        return content[1:]
+    pieces, done = [], 1
     for offset, text in inserts:
         pieces += [content[done:offset], text]
         done = offset
@@ -174,19 +171,12 @@ def mark_artifacts(pdf: pikepdf.Pdf, pages: Iterable[int] | None = None) -> int:
     ``/Artifact`` marked content (lines, borders, backgrounds: nothing a screen reader should
     read). Returns how many pages changed; the caller saves ``pdf``.
 
-    LibreOffice's pages are read as bytes (:func:`_wrap_bytes`); a stream that holds literal
-    strings, inline images or comments is parsed with pikepdf instead."""
+    LibreOffice's pages are read as bytes (:func:`_wrap_bytes`); a stream that holds what that
+    cannot read safely (:func:`._content.readable_as_bytes`) is parsed with pikepdf instead."""
     changed = 0
     for index in range(len(pdf.pages)) if pages is None else pages:
         page = pdf.pages[index]
-        contents = page.obj.get("/Contents")
-        raw = (
-            b"\n".join(s.read_bytes() for s in contents)
-            if isinstance(contents, pikepdf.Array)
-            else contents.read_bytes()
-            if isinstance(contents, pikepdf.Stream)
-            else b""
-        )
+        raw = page_content(page)
         wrapped = _wrap_bytes(raw)
         if wrapped is None:
             operations = list(pikepdf.parse_content_stream(page))
