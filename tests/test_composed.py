@@ -275,6 +275,38 @@ def test_the_joined_docx_has_a_lead_page_and_a_section_per_document() -> None:
     assert names == ["ck_end_1", "ck_end_2", "ck_end_3"]
 
 
+def test_documents_whose_joining_fails_are_converted_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from types import SimpleNamespace
+
+    import consentkit.packet as packet_module
+
+    good = [tmp_path / f"d{n}.docx" for n in (1, 2)]
+    for path in good:
+        path.write_bytes(_docx())
+    staged = SimpleNamespace(docx_paths=good)
+    assert packet_module.compose_staged(staged) is not None  # type: ignore[arg-type]
+
+    broken = tmp_path / "broken.docx"
+    broken.write_bytes(b"PK\x03\x04 not a zip")
+    staged = SimpleNamespace(docx_paths=[good[0], broken])
+    with caplog.at_level("INFO", logger="consentkit.packet"):
+        assert packet_module.compose_staged(staged) is None  # type: ignore[arg-type]
+
+    def fails(documents: object) -> bytes:
+        raise ValueError("document 2 has no body section")
+
+    monkeypatch.setattr(packet_module, "compose_docx", fails)
+    with caplog.at_level("INFO", logger="consentkit.packet"):
+        assert packet_module.compose_staged(SimpleNamespace(docx_paths=good)) is None  # type: ignore[arg-type]
+    reasons = [r.getMessage() for r in caplog.records if "one by one" in r.getMessage()]
+    assert reasons == [
+        "converting the documents one by one: joining failed (BadZipFile)",
+        "converting the documents one by one: joining failed (ValueError)",
+    ]
+
+
 def _end(number: int, page: int) -> Marker:
     return Marker(text=f"{END_MARKER}{number}", page=page, x=0.0, y=0.0, size=2.0)
 

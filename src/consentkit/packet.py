@@ -15,6 +15,7 @@ import re
 import shutil
 import tempfile
 import uuid
+import zipfile
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -65,6 +66,7 @@ from .rendering import (
     compose_docx,
     load_template_set,
     packet_facts,
+    read_package,
     render_docx,
     slots_from_rules,
     uncovered_fields,
@@ -439,13 +441,18 @@ def compose_staged(staged: StagedPacket) -> bytes | None:
     """The staged documents joined into one DOCX for one conversion (see
     :mod:`consentkit.rendering._compose`), or ``None`` when they cannot be joined faithfully
     (different page geometry, several sections, their own page fields, images or links, numbered
-    lists, different styles): those are converted one by one."""
-    documents = [(path.name, path.read_bytes()) for path in staged.docx_paths]
-    reason = composable_reason(documents)
-    if reason is not None:
-        _LOG.info("converting the documents one by one: %s", reason)
-        return None
-    return compose_docx([docx for _, docx in documents])
+    lists, different styles): those are converted one by one. So are documents whose joining
+    fails for any other reason: the separate conversion then reports any real problem with one."""
+    try:
+        documents = [(path.name, read_package(path.read_bytes())) for path in staged.docx_paths]
+        reason = composable_reason(documents)
+        if reason is None:
+            return compose_docx([package for _, package in documents])
+    # lxml's XMLSyntaxError is a SyntaxError.
+    except (OSError, ValueError, SyntaxError, zipfile.BadZipFile) as exc:
+        reason = f"joining failed ({type(exc).__name__})"
+    _LOG.info("converting the documents one by one: %s", reason)
+    return None
 
 
 def finish_composed_packet(staged: StagedPacket, pdf_path: Path) -> RenderResult:
@@ -466,9 +473,10 @@ def finish_composed_packet(staged: StagedPacket, pdf_path: Path) -> RenderResult
         count = len(manifest.documents)
         try:
             with pikepdf.open(pdf_path) as doc:
-                mark_artifacts(doc)
-                # One pass over the pages for both kinds of marker.
+                # One pass over the pages for both kinds of marker, then the artifacts (each page's
+                # new content is compressed once).
                 found = strip_markers(doc, _ANCHOR_OR_END)
+                mark_artifacts(doc)
                 ends = [m for m in found if m.text.startswith(END_MARKER)]
                 markers = [m for m in found if not m.text.startswith(END_MARKER)]
                 # Page n of the joined conversion (0-based, lead page first) is page n of the packet.
@@ -546,11 +554,11 @@ def _take_anchors(pdf: Path, document: DocumentEntry) -> list[Marker]:
     """
     try:
         with pikepdf.open(pdf, allow_overwriting_input=True) as doc:
-            # LibreOffice leaves some lines (borders, rules) untagged: mark them as artifacts so
-            # a screen reader skips them and every page is fully tagged (PDF/UA). First, while
-            # the pages are as LibreOffice wrote them (read as bytes, not parsed).
-            marked = mark_artifacts(doc)
             markers = strip_markers(doc, _ANCHOR)
+            # LibreOffice leaves some lines (borders, rules) untagged: mark them as artifacts so
+            # a screen reader skips them and every page is fully tagged (PDF/UA). After the
+            # markers, so that each page's new content is compressed once (see _content).
+            marked = mark_artifacts(doc)
             if marked or markers:
                 doc.save(pdf)
     except (pikepdf.PdfError, OSError, ValueError) as exc:

@@ -16,7 +16,6 @@ import shutil
 import tempfile
 import threading
 import time
-import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import date
@@ -24,7 +23,6 @@ from pathlib import Path
 from typing import Protocol
 
 import attrs
-from lxml import etree
 
 from .._files import write_private
 from ..convert import Converter, LibreOfficeConverter
@@ -303,7 +301,7 @@ def run_chunk(practice: Practice, items: Sequence[Item], settings: Settings) -> 
     workdir = Path(tempfile.mkdtemp(prefix=".consentkit-chunk-", dir=settings.out_dir))
     try:
         for number, packet in enumerate(packets):
-            joined = _joined(packet) if settings.compose else None
+            joined = compose_staged(packet.staged) if settings.compose else None
             if joined is not None:
                 packet.composed = True
                 packet.inputs.append(workdir / f"{number}-packet.docx")
@@ -327,16 +325,6 @@ def run_chunk(practice: Practice, items: Sequence[Item], settings: Settings) -> 
             packet.staged.discard()
         shutil.rmtree(workdir, ignore_errors=True)
     return results
-
-
-def _joined(packet: _Packet) -> bytes | None:
-    """The packet's documents joined for one conversion, or ``None`` to convert them one by one
-    (they cannot be joined faithfully, or joining failed: the separate conversion then reports
-    any real problem with a document)."""
-    try:
-        return compose_staged(packet.staged)
-    except (OSError, ValueError, etree.XMLSyntaxError, zipfile.BadZipFile):
-        return None
 
 
 def _link(source: Path, link: Path) -> None:

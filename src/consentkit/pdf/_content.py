@@ -11,10 +11,17 @@ comment anything) sends the stream to pikepdf's parser instead.
 from __future__ import annotations
 
 import re
+import zlib
 
 import pikepdf
 
-__all__ = ["operator_pattern", "page_content", "readable_as_bytes"]
+__all__ = ["content_stream", "operator_pattern", "page_content", "readable_as_bytes"]
+
+#: zlib's fastest level for the content streams artifact marking rewrites (nearly every page of
+#: LibreOffice's): about three times faster than qpdf's default level (6) at saving, for about
+#: 30 % more compressed bytes, a packet about 7 % larger. Measured on the 17 pages of the stock
+#: packet: 4.9 ms -> 1.5 ms.
+_LEVEL = 1
 
 _INLINE_IMAGE = re.compile(rb"(?<![^\s])BI(?=\s)")
 #: A hexadecimal string with whitespace inside (legal; LibreOffice never writes one). It could
@@ -30,6 +37,12 @@ def page_content(page: pikepdf.Page) -> bytes:
     if isinstance(contents, pikepdf.Array):
         return b"\n".join(s.read_bytes() for s in contents if isinstance(s, pikepdf.Stream))
     return b""
+
+
+def content_stream(pdf: pikepdf.Pdf, content: bytes) -> pikepdf.Stream:
+    """A new page content stream holding ``content``, already compressed (saving leaves a flate
+    stream as it is)."""
+    return pdf.make_stream(zlib.compress(content, _LEVEL), Filter=pikepdf.Name.FlateDecode)
 
 
 def readable_as_bytes(content: bytes) -> bool:

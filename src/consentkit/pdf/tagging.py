@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 import pikepdf
 
-from ._content import operator_pattern, page_content, readable_as_bytes
+from ._content import content_stream, operator_pattern, page_content, readable_as_bytes
 from .metadata import edit_metadata
 
 __all__ = [
@@ -182,10 +182,10 @@ def mark_artifacts(pdf: pikepdf.Pdf, pages: Iterable[int] | None = None) -> int:
             operations = list(pikepdf.parse_content_stream(page))
             parsed, did = _wrap_untagged(operations)
             if did:
-                page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(parsed))
+                page.obj.Contents = content_stream(pdf, pikepdf.unparse_content_stream(parsed))
                 changed += 1
         elif wrapped is not raw and wrapped != raw:
-            page.obj.Contents = pdf.make_stream(wrapped)
+            page.obj.Contents = content_stream(pdf, wrapped)
             changed += 1
     return changed
 

@@ -2,7 +2,7 @@
 
 from ._check import TemplateReport, check_template
 from ._compiled import compiled_renderer
-from ._composable import composable_reason
+from ._composable import composable_reason, read_package
 from ._compose import END_MARKER, compose_docx
 from ._context import (
     PacketFacts,
@@ -34,6 +34,7 @@ __all__ = [
     "compose_docx",
     "load_template_set",
     "packet_facts",
+    "read_package",
     "render_docx",
     "slots_from_rules",
     "templates_root",

@@ -21,12 +21,15 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import attrs
 from lxml import etree
 
-__all__ = ["PageGeometry", "composable_reason", "page_geometry"]
+__all__ = ["Package", "PageGeometry", "composable_reason", "page_geometry", "read_package"]
+
+#: A DOCX's members by name, as :func:`read_package` reads them.
+Package = Mapping[str, bytes]
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _NS = {"w": _W}
@@ -91,7 +94,10 @@ def page_geometry(document_xml: bytes) -> tuple[PageGeometry | None, int]:
     Returns:
         The geometry of the last (body) section, or None when it has none, and the section count.
     """
-    root = etree.fromstring(document_xml, parser=etree.XMLParser(resolve_entities=False))
+    return _geometry(etree.fromstring(document_xml, parser=etree.XMLParser(resolve_entities=False)))
+
+
+def _geometry(root: etree._Element) -> tuple[PageGeometry | None, int]:
     sections = root.findall(".//w:sectPr", _NS)
     body = root.find("w:body/w:sectPr", _NS)
     if body is None:
@@ -106,8 +112,7 @@ def page_geometry(document_xml: bytes) -> tuple[PageGeometry | None, int]:
     return geometry, len(sections)
 
 
-def _fields(part_xml: bytes) -> set[str]:
-    root = etree.fromstring(part_xml, parser=etree.XMLParser(resolve_entities=False))
+def _fields(root: etree._Element) -> set[str]:
     found: set[str] = set()
     instructions = [el.get(f"{{{_W}}}instr") or "" for el in root.iter(f"{{{_W}}}fldSimple")]
     instructions += [el.text or "" for el in root.iter(f"{{{_W}}}instrText")]
@@ -118,7 +123,7 @@ def _fields(part_xml: bytes) -> set[str]:
     return found
 
 
-def _parts_reason(name: str, parts: dict[str, bytes]) -> str | None:
+def _parts_reason(name: str, parts: Package) -> str | None:
     """Why the document's parts other than its body cannot be carried into a joined DOCX."""
     relationships = etree.fromstring(
         parts.get("word/_rels/document.xml.rels", b"<r/>"), parser=etree.XMLParser(resolve_entities=False)
@@ -139,16 +144,26 @@ def _parts_reason(name: str, parts: dict[str, bytes]) -> str | None:
     return None
 
 
-def _shared_parts(parts: dict[str, bytes]) -> dict[str, bytes]:
+def _shared_parts(parts: Package) -> dict[str, bytes]:
     return {part: data for part, data in parts.items() if not _OWN_PART.match(part)}
 
 
+def read_package(docx: bytes) -> dict[str, bytes]:
+    """A DOCX's members by name (read once, for both :func:`composable_reason` and
+    :func:`~consentkit.rendering.compose_docx`).
+
+    Raises:
+        zipfile.BadZipFile, OSError: not a readable zip.
+    """
+    with zipfile.ZipFile(io.BytesIO(docx)) as package:
+        return {info.filename: package.read(info) for info in package.infolist()}
+
+
 def _document_reason(
-    name: str, docx: bytes, shared: dict[str, bytes] | None = None
+    name: str, docx: bytes | Package, shared: dict[str, bytes] | None = None
 ) -> tuple[PageGeometry | None, str | None, dict[str, bytes]]:
     try:
-        with zipfile.ZipFile(io.BytesIO(docx)) as package:
-            parts = {info.filename: package.read(info) for info in package.infolist()}
+        parts = read_package(docx) if isinstance(docx, bytes) else docx
     except (zipfile.BadZipFile, KeyError, OSError):
         return None, f"{name}: not a readable DOCX", {}
     if "word/document.xml" not in parts:
@@ -160,12 +175,15 @@ def _document_reason(
         reason = _parts_reason(name, parts)
         if reason is not None:
             return None, reason, own_shared
-        geometry, sections = page_geometry(parts["word/document.xml"])
+        parser = etree.XMLParser(resolve_entities=False)
+        document = etree.fromstring(parts["word/document.xml"], parser=parser)
+        geometry, sections = _geometry(document)
         for part, xml in sorted(parts.items()):
             if _FOOTER.match(part):
-                extra = (_fields(xml) & _PAGE_FIELDS) - _FOOTER_ALLOWED
+                extra = (_fields(etree.fromstring(xml, parser=parser)) & _PAGE_FIELDS) - _FOOTER_ALLOWED
             elif _OTHER_PARTS.match(part):
-                extra = _fields(xml) & _PAGE_FIELDS
+                root = document if part == "word/document.xml" else etree.fromstring(xml, parser=parser)
+                extra = _fields(root) & _PAGE_FIELDS
             else:
                 continue
             if extra:
@@ -177,11 +195,12 @@ def _document_reason(
     return geometry, None, own_shared
 
 
-def composable_reason(documents: Sequence[tuple[str, bytes]]) -> str | None:
+def composable_reason(documents: Sequence[tuple[str, bytes | Package]]) -> str | None:
     """Say why a packet's rendered documents cannot be composed, or None when they can.
 
     Args:
-        documents: (document name, DOCX bytes) in packet order.
+        documents: (document name, DOCX bytes or its members from :func:`read_package`) in
+            packet order.
 
     Returns:
         None when the documents can be joined for one conversion; otherwise a reason naming the

@@ -31,6 +31,8 @@ from pathlib import PurePosixPath
 
 from lxml import etree
 
+from ._composable import Package, read_package
+
 __all__ = ["END_MARKER", "compose_docx"]
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -52,11 +54,6 @@ def _w(tag: str) -> str:
     return f"{{{_W}}}{tag}"
 
 
-def _read(docx: bytes) -> dict[str, bytes]:
-    with zipfile.ZipFile(io.BytesIO(docx)) as package:
-        return {info.filename: package.read(info) for info in package.infolist()}
-
-
 def _xml(data: bytes) -> etree._Element:
     return etree.fromstring(data, parser=_PARSER)
 
@@ -65,7 +62,7 @@ def _bytes(root: etree._Element) -> bytes:
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True))
 
 
-def _max_id(packages: Sequence[dict[str, bytes]]) -> int:
+def _max_id(packages: Sequence[Package]) -> int:
     highest = 0
     for package in packages:
         for value in re.findall(rb'w:id="(\d+)"', package["word/document.xml"]):
@@ -104,18 +101,21 @@ def _own_page_count(part: bytes, number: int) -> bytes:
     return _bytes(root)
 
 
-def compose_docx(documents: Sequence[bytes]) -> bytes:
+def compose_docx(documents: Sequence[bytes | Package]) -> bytes:
     """Join rendered DOCX documents (accepted by ``composable_reason``) into one DOCX.
 
     The first document's shared parts (styles, numbering, settings) are used for all: the
-    documents of one template set share them, which ``composable_reason`` checks.
+    documents of one template set share them, which ``composable_reason`` checks. A document is
+    its DOCX bytes, or its members as :func:`~._composable.read_package` read them.
+
+    The joined DOCX is stored without compression: it only goes to LibreOffice, once.
 
     Raises:
         ValueError: no documents, or a document without a body section.
     """
     if not documents:
         raise ValueError("nothing to compose")
-    packages = [_read(docx) for docx in documents]
+    packages = [read_package(docx) if isinstance(docx, bytes) else docx for docx in documents]
     first = packages[0]
     rels = _xml(first[_RELS])
     types = _xml(first[_TYPES])
@@ -196,7 +196,7 @@ def compose_docx(documents: Sequence[bytes]) -> bytes:
     members[_RELS] = _bytes(rels)
     members[_TYPES] = _bytes(types)
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as joined:
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as joined:
         for name, data in members.items():
             joined.writestr(name, data)
     return out.getvalue()
