@@ -123,6 +123,16 @@ def test_what_the_byte_path_cannot_read_is_parsed(content: str) -> None:
     assert found == expected
 
 
+def test_artifact_marking_leaves_operands_it_cannot_find_to_the_parser() -> None:
+    # One number before m: not a path's start as the byte path knows it.
+    assert _wrap_bytes(b"72 m 10 10 l S") is None
+    assert _wrap_bytes(b"q 72 72.5 m -10 .5 l S Q") is not None
+    wrapped = _wrap_bytes(b"q 1 0 0 1 0 0 cm 72 72.5 m -10 .5 l S Q /Im1 Do")
+    assert wrapped == (
+        b"q 1 0 0 1 0 0 cm /Artifact BMC\n72 72.5 m -10 .5 l S\nEMC Q /Artifact BMC\n/Im1 Do\nEMC"
+    )
+
+
 @pytest.fixture(scope="module")
 def libreoffice_pages(
     tmp_path_factory: pytest.TempPathFactory,

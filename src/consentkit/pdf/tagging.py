@@ -110,8 +110,19 @@ def _wrap_untagged(operations: list[Any]) -> tuple[list[Any], bool]:
 
 #: The operators that matter for marking.
 _OPERATOR = operator_pattern("BDC", "BMC", "EMC", "BT", "ET", "re", "m", *_PATH_END, "Do", "sh")
-#: The operands before a path's first operator or an XObject's name, to insert before them.
-_OPERANDS = re.compile(rb"(?:[-+]?(?:\d+\.?\d*|\.\d+)\s+){2,4}$|/[^\s/\[\]<>(){}%]+\s*$")
+#: The operands before a path's first operator (two to four numbers) or an XObject's name, read
+#: backwards: matched at the start of the reversed bytes before the operator. (A forward search
+#: ending at the operator tries every start in the window: fifty times slower.)
+_REVERSED_OPERANDS = re.compile(
+    rb"(?:\s+(?:\d+\.?\d*|\d*\.\d+)[-+]?){2,4}(?![^\s\[\]<>/])"  # numbers
+    rb"|\s*[^\s/\[\]<>(){}%]+/"  # a name
+)
+
+
+def _operands_start(content: bytes, window: int, operator: int) -> int | None:
+    """Where the operands of the operator at ``operator`` begin (looked for after ``window``)."""
+    found = _REVERSED_OPERANDS.match(content[window:operator][::-1])
+    return operator - found.end() if found else None
 
 
 def _wrap_bytes(content: bytes) -> bytes | None:
@@ -134,9 +145,13 @@ def _wrap_bytes(content: bytes) -> bytes | None:
                 depth = max(0, depth - 1)
             elif not depth and op in (b"m", b"re", b"BT", b"Do", b"sh"):
                 # The operands are a few numbers or a name just before the operator.
-                window = max(previous_end, match.start(1) - _OPERANDS_WINDOW)
-                operands = _OPERANDS.search(content, window, match.start(1))
-                start = operands.start() if operands and op != b"BT" else match.start(1)
+                if op == b"BT":
+                    start = match.start(1)
+                else:
+                    window = max(previous_end, match.start(1) - _OPERANDS_WINDOW)
+                    start = _operands_start(content, window, match.start(1))
+                    if start is None:
+                        return None  # operands not as expected: leave it to the parser
                 if op in (b"Do", b"sh"):
                     inserts += [(start, b"/Artifact BMC\n"), (match.end(), b"\nEMC")]
                     start = None
