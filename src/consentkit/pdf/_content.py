@@ -26,7 +26,7 @@ _LEVEL = 1
 _INLINE_IMAGE = re.compile(rb"(?<![^\s])BI(?=\s)")
 #: A hexadecimal string with whitespace inside (legal; LibreOffice never writes one). It could
 #: hold a word that reads as an operator, so such a stream is parsed.
-_SPACED_HEX = re.compile(rb"<[0-9A-Fa-f]*\s")
+_SPACED_HEX = re.compile(rb"<[0-9A-Fa-f]*+\s")  # possessive: no backtracking into the digits
 
 
 def page_content(page: pikepdf.Page) -> bytes:
