@@ -208,7 +208,7 @@ def test_documents_that_cannot_be_joined_are_converted_one_by_one(
 
 
 def test_a_batch_composes_resumes_and_reports_every_file(
-    practice: Practice, warm: WarmConverter, tmp_path: Path
+    practice: Practice, warm: WarmConverter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from consentkit.loaders import iter_clients_csv
 
@@ -222,6 +222,17 @@ def test_a_batch_composes_resumes_and_reports_every_file(
         assert f"{r.folder}/packet.pdf" in r.hashes and f"{r.folder}/informed_consent.docx" in r.hashes
     again = list(generate_packets(practice, rows, tmp_path, on=DOC_DATE, compose=True, converter=warm))
     assert [r.status for r in again] == ["skipped"] * len(rows)
+
+    # Run again from the command line: nothing is left to make, so LibreOffice never starts.
+    def no_start(self: WarmConverter) -> None:
+        raise AssertionError("the warm converter started")
+
+    monkeypatch.setattr(WarmConverter, "_spawn", no_start)
+    done = run_cli(
+        "batch", "--practice", str(EXAMPLES / "practice.toml"), "--clients", str(EXAMPLES / "clients.csv"),
+        "--out", str(tmp_path), "--date", DOC_DATE.isoformat(), "--compose", "--quiet",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
 
 
 # --- the joined DOCX, without LibreOffice ----------------------------------------------------------

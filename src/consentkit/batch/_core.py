@@ -50,6 +50,10 @@ __all__ = ["generate_packets"]
 #: processes finish a call at nearly the same moment each finds a rendered chunk waiting
 #: (measured: converters busy 94% of the time against 88-91% with one; docs/batch.md).
 _EXTRA_CHUNKS = 2
+#: Threads that check the packets already on disk while the batch plans (reading and hashing
+#: release the GIL), and how many rows may wait for their check before planning waits.
+_VERIFIERS = 4
+_VERIFY_AHEAD = 64
 
 
 class _Planner:
@@ -157,18 +161,6 @@ class _Planner:
             template_hashes=hashes,
             practice_form=self.practice_form,
         )
-        if not self.force:
-            found = verified_outputs(self.out_dir / folder, digest)
-            if found is not None:
-                return BatchResult(
-                    row=row,
-                    client_id=client.id,
-                    folder=folder,
-                    status="skipped",
-                    warnings=found.warnings,
-                    hashes=found.hashes,
-                    seconds=time.perf_counter() - started,
-                )
         return Item(
             row=row,
             source=source,
@@ -180,6 +172,42 @@ class _Planner:
             template_set=str(self.language) if self.custom_set else template_set.locale,
             template_warnings=tuple(choice_warnings),
         )
+
+    def check(self, item: Item) -> BatchResult | Item:
+        """The row's result when its folder already holds its complete packet (made from the same
+        inputs, every file as its manifest records), else ``item``. Safe to call from any thread."""
+        started = time.perf_counter()
+        found = None if self.force else verified_outputs(self.out_dir / item.folder, item.inputs_sha256)
+        if found is None:
+            return item
+        return BatchResult(
+            row=item.row,
+            client_id=item.client.id,
+            folder=item.folder,
+            status="skipped",
+            warnings=found.warnings,
+            hashes=found.hashes,
+            seconds=time.perf_counter() - started,
+        )
+
+    def plan_all(self, clients: Iterable[Client | ClientRow]) -> Iterator[BatchResult | Item]:
+        """:meth:`plan` then :meth:`check` every row, in row order; the checks run in threads,
+        side by side with planning the rows after them."""
+        with ThreadPoolExecutor(_VERIFIERS, "consentkit-verify") as verifiers:
+            pending: deque[Future[BatchResult | Item] | BatchResult] = deque()
+            for position, entry in enumerate(clients, start=1):
+                planned = self.plan(position, entry)
+                if isinstance(planned, Item):
+                    pending.append(verifiers.submit(self.check, planned))
+                else:
+                    pending.append(planned)
+                while pending and (
+                    len(pending) > _VERIFY_AHEAD or not isinstance(pending[0], Future) or pending[0].done()
+                ):
+                    first = pending.popleft()
+                    yield first.result() if isinstance(first, Future) else first
+            for first in pending:
+                yield first.result() if isinstance(first, Future) else first
 
 
 def _take_chunk(queue: deque[Item], remaining: int, processes: int, max_files: int) -> list[Item]:
@@ -302,8 +330,7 @@ def generate_packets(
         )
         results: list[BatchResult] = []
         queue: deque[Item] = deque()
-        for position, entry in enumerate(clients, start=1):
-            planned = planner.plan(position, entry)
+        for planned in planner.plan_all(clients):
             if isinstance(planned, Item):
                 queue.append(planned)
             else:

@@ -117,9 +117,10 @@ def run(args: argparse.Namespace) -> int:
         )
     started = time.monotonic()
     rows_seen: list[BatchResult] = []
-    # Composed conversion lays documents out faithfully only through the warm converter.
+    # Composed conversion lays documents out faithfully only through the warm converter. It starts
+    # LibreOffice at its first conversion: a run with every packet already complete never does.
     warm = WarmConverter(instances=args.workers or os.cpu_count() or 1) if args.compose else None
-    with unusable_input(), warm or contextlib.nullcontext() as converter:
+    with unusable_input(), contextlib.closing(warm) if warm else contextlib.nullcontext() as converter:
         practice = load_practice(args.practice)
         rows = list(iter_clients_csv(args.clients, encoding=args.encoding))
         results = generate_packets(
