@@ -401,7 +401,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     figures["rerun_s"] = time.perf_counter() - started
     if (work / "composed").is_dir():
-        print("(d2) the composed batch again (everything complete), consentkit batch --compose ...", flush=True)
+        print("(d2) the composed batch again (everything complete) with --compose ...", flush=True)
         command[command.index(str(out))] = str(work / "composed")
         started = time.perf_counter()
         subprocess.run([*command, "--compose"], check=True, stdout=subprocess.DEVNULL)
