@@ -253,7 +253,7 @@ def _scan_bytes(
     content: bytes, index: int, pattern: re.Pattern[str], fonts: Any, maps: _MapCache
 ) -> list[tuple[int, int, Marker]]:
     """:func:`_scan` on a content stream's bytes (a readable one, see
-    :func:`._content.readable_as_bytes`) with a newline put before it: yields the span of each
+    :func:`._content.readable_as_bytes`) with a newline put before it: the span of each
     marker's text-showing operation, its operands included, and the marker.
 
     Raises:
