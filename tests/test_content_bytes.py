@@ -9,6 +9,7 @@ the byte paths cannot read safely go to the parser.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pikepdf
@@ -123,6 +124,35 @@ def test_what_the_byte_path_cannot_read_is_parsed(content: str) -> None:
     assert found == expected
 
 
+NESTED = [
+    b"72 72 m 100 100 l S /P<</MCID 0>>BDC BT ET EMC 10 10 m 20 20 l S",
+    b"/Span<</MCID 0>>BDC /Link<</MCID 1>>BDC 1 1 m 2 2 l S EMC EMC 3 3 m 4 4 l f",
+    b"/Span<</MCID 0>>BDC /Link<</MCID 1>>BDC EMC 1 1 m 2 2 l S EMC 3 3 m 4 4 l f",
+    b"EMC 1 1 m 2 2 l S EMC EMC",
+    b"/Im1 Do /A BMC /Im2 Do EMC q 1 0 0 1 0 0 cm /Im3 Do Q",
+    b"BT /F1 1 Tf ET /X BMC EMC 0 0 10 10 re f",
+]
+
+
+@pytest.mark.parametrize("content", NESTED)
+def test_nested_and_unbalanced_marked_content_is_marked_as_the_parser_does(content: bytes) -> None:
+    wrapped = _wrap_bytes(content)
+    assert wrapped is not None
+    with pikepdf.new() as pdf:
+        expected, _ = _wrap_untagged(list(pikepdf.parse_content_stream(pdf.make_stream(content))))
+        got = list(pikepdf.parse_content_stream(pdf.make_stream(wrapped)))
+    assert [str(op.operator) for op in got] == [str(op.operator) for op in expected]
+
+
+_SMALL_FONT_FORWARDS = re.compile(rb"[\s/][0-3](?:\.\d*)?\s+Tf\b")
+SIZES = [b"/F1 2 Tf", b"/F1 12 Tf", b"/F1 0.5 Tf", b"/F1 3.99 Tf\n", b"/F1 4 Tf", b"/F1 2 Tfx", b"/F1 .5 Tf"]
+
+
+@pytest.mark.parametrize("content", SIZES)
+def test_small_fonts_are_found_as_a_forward_search_finds_them(content: bytes) -> None:
+    assert markers._sets_small_font(content) == bool(_SMALL_FONT_FORWARDS.search(content))
+
+
 def test_artifact_marking_leaves_operands_it_cannot_find_to_the_parser() -> None:
     # One number before m: not a path's start as the byte path knows it.
     assert _wrap_bytes(b"72 m 10 10 l S") is None
@@ -166,6 +196,7 @@ def test_on_libreoffice_pages_the_byte_paths_agree_with_the_parser(libreoffice_p
                 expected, _ = _wrap_untagged(list(pikepdf.parse_content_stream(page)))
                 got = list(pikepdf.parse_content_stream(fast.make_stream(wrapped)))
                 assert [str(op.operator) for op in got] == [str(op.operator) for op in expected]
+                assert markers._sets_small_font(content) == bool(_SMALL_FONT_FORWARDS.search(content))
                 # Marker scanning reads every page as bytes (no fallback to the parser).
                 markers._scan_bytes(b"\n" + content, index, _ANCHOR_OR_END, page.obj.Resources.Font, {})
             found = markers.strip_markers(fast, _ANCHOR_OR_END)
