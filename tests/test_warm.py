@@ -374,6 +374,35 @@ def test_hung_libreoffice_times_out_naming_the_document_and_is_replaced(
 
 
 @pytest.mark.slow
+def test_recycling_in_place_never_runs_more_than_instances_processes(tmp_path: Path) -> None:
+    small = tmp_path / "small.docx"
+    Document().save(str(small))
+    seen: list[int] = []
+    done = threading.Event()
+    with WarmConverter(instances=2, recycle_after=3, recycle_beside=False) as converter:
+
+        def sample() -> None:
+            while not done.is_set():
+                seen.append(len(converter.stats().process_groups))
+                time.sleep(0.005)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        try:
+            for number in range(12):
+                (pdf,) = converter.convert([small], tmp_path / f"out-{number}")
+                assert check_archival(pdf, part=3) == []
+        finally:
+            done.set()
+            sampler.join()
+        stats = converter.stats()
+    # Slot 1's first recycle is staggered (after 2 documents, then every 3), slot 0's after 3.
+    assert stats.recycles >= 3
+    assert (stats.restarts, stats.failures) == (0, 0)
+    assert max(seen) == 2, "a replacement started beside the process it replaces"
+
+
+@pytest.mark.slow
 def test_libreoffice_is_recycled_after_recycle_after_documents_without_a_wait(
     tmp_path: Path, warm: WarmConverter
 ) -> None:

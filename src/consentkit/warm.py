@@ -19,7 +19,10 @@ What it does on top of unoserver:
   :class:`~consentkit.errors.ConversionTimeout`) naming it, the process group is killed and a new
   LibreOffice starts at once; later documents convert normally;
 * **recycles** each LibreOffice after ``recycle_after`` documents, to bound its memory: the
-  replacement starts beside it and takes over when it is ready, so no caller waits for it;
+  replacement starts beside it and takes over when it is ready, so no caller waits for it (or,
+  with ``recycle_beside=False``, after it has stopped, so that no more than ``instances``
+  LibreOffice processes ever run: a batch's memory stays flat); the slots' first recycles are
+  staggered, so that they are not replaced together;
 * **checks every output** as the cold converter does (a PDF that claims PDF/A-3 in its XMP) and
   exports with the same filter options (:data:`~consentkit.convert.PDFA3_FILTER_DATA`);
 * **cleans up**: :meth:`WarmConverter.close` (also at the end of a ``with`` block, and at
@@ -568,6 +571,7 @@ class WarmConverter:
         instances: how many LibreOffice processes convert side by side.
         timeout: the limit in seconds for one document; past it LibreOffice is restarted.
         recycle_after: documents after which a LibreOffice process is replaced by a fresh one.
+        recycle_beside: whether a recycled process's replacement starts beside it (else after it).
         start_timeout: the limit in seconds for a LibreOffice process to start.
         check_members: also check each input's zip members' CRCs (as the cold converter does).
         full_layout: True: documents are loaded and stored through UNO, which lays a long
@@ -584,6 +588,7 @@ class WarmConverter:
         instances: int = 2,
         timeout: float = 60.0,
         recycle_after: int = 500,
+        recycle_beside: bool = True,
         start_timeout: float = 120.0,
         python: str | Path | None = None,
         check_members: bool = True,
@@ -597,6 +602,10 @@ class WarmConverter:
             timeout: the limit in seconds for converting one document.
             recycle_after: replace each LibreOffice process after this many documents (its
                 memory grows slowly with every document).
+            recycle_beside: start a recycled process's replacement beside it, so that no
+                document waits for the start (default); ``False``: stop it first (that slot
+                converts nothing for the start, about 1.5 s), so that memory never holds more
+                than ``instances`` LibreOffice processes.
             start_timeout: the limit in seconds for one LibreOffice process to start.
             python: a Python that can ``import uno``; default: :func:`find_uno_python`.
             check_members: also decompress every member of each input to check its CRC.
@@ -628,6 +637,7 @@ class WarmConverter:
         self.instances = instances
         self.timeout = timeout
         self.recycle_after = recycle_after
+        self.recycle_beside = recycle_beside
         self.start_timeout = start_timeout
         self.check_members = check_members
         self._root: Path | None = None
@@ -841,6 +851,10 @@ class WarmConverter:
         with slot.lock:
             slot.replacement = None
             reason = slot.reason
+        if reason == "start":
+            # Stagger the slots' first recycles (slot i after a share i/instances fewer
+            # documents), so that they are not all replaced at the same moment.
+            fresh.documents = self.recycle_after * slot.index // self.instances
         if slot.server is not None:
             slot.server.stop()
             if reason == "recycle":
@@ -848,6 +862,17 @@ class WarmConverter:
                     self._recycles += 1
         slot.server = fresh
         return fresh
+
+    def _recycle_in_place(self, slot: _Slot, server: _Server) -> None:
+        """Stop the slot's server, then start its replacement (``recycle_beside=False``)."""
+        with slot.lock:
+            if slot.server is not server or slot.replacement is not None:
+                return
+            slot.server = None
+        server.stop()
+        with self._lock:
+            self._recycles += 1
+        self._replace(slot, "recycle")
 
     def _replace(self, slot: _Slot, reason: str) -> None:
         """Start a replacement for the slot's server unless one is on its way."""
@@ -938,7 +963,10 @@ class WarmConverter:
             ) from exc
         server.documents += 1
         if server.documents >= self.recycle_after:
-            self._replace(slot, "recycle")
+            if self.recycle_beside:
+                self._replace(slot, "recycle")
+            else:
+                self._recycle_in_place(slot, server)
         problem = output_problem(job.target)
         if problem is not None:
             raise ConversionError(problem, document=name)

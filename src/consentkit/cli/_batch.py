@@ -119,7 +119,9 @@ def run(args: argparse.Namespace) -> int:
     rows_seen: list[BatchResult] = []
     # Composed conversion lays documents out faithfully only through the warm converter. It starts
     # LibreOffice at its first conversion: a run with every packet already complete never does.
-    warm = WarmConverter(instances=args.workers or os.cpu_count() or 1) if args.compose else None
+    # Recycled in place: a long batch never holds more LibreOffice processes than --workers.
+    workers = args.workers or os.cpu_count() or 1
+    warm = WarmConverter(instances=workers, recycle_beside=False) if args.compose else None
     with unusable_input(), contextlib.closing(warm) if warm else contextlib.nullcontext() as converter:
         practice = load_practice(args.practice)
         rows = list(iter_clients_csv(args.clients, encoding=args.encoding))
