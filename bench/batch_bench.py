@@ -286,14 +286,13 @@ def batch_round(
     cpu0, children0 = cpu_self(), cpu_children()
     with TreeMemory() as memory, contextlib.ExitStack() as stack:
         # Composed conversion goes through the warm converter (soffice --convert-to lays joined
-        # documents out differently), recycled in place as `consentkit batch --compose` does; its
-        # start-up is counted.
+        # documents out differently), as `consentkit batch --compose` uses it: recycled in place,
+        # started by the batch while its first chunks render; its start-up is counted.
         started = time.perf_counter()
-        warm = (
-            stack.enter_context(WarmConverter(instances=args.workers, recycle_beside=False))
-            if compose
-            else None
-        )
+        warm = None
+        if compose:
+            warm = WarmConverter(instances=args.workers, recycle_beside=False)
+            stack.enter_context(contextlib.closing(warm))
         results = list(
             generate_packets(
                 practice, rows, out, workers=args.workers, on=DOC_DATE, compose=compose, converter=warm

@@ -373,6 +373,25 @@ def test_hung_libreoffice_times_out_naming_the_document_and_is_replaced(
 # --- recycling ---------------------------------------------------------------------------------
 
 
+def test_start_without_waiting_returns_at_once_and_a_conversion_waits(tmp_path: Path) -> None:
+    small = tmp_path / "small.docx"
+    Document().save(str(small))
+    converter = WarmConverter(instances=1)
+    try:
+        begun = time.monotonic()
+        assert converter.start(wait=False) is converter
+        assert time.monotonic() - begun < 0.5  # a start takes over a second: it was not waited for
+        deadline = time.monotonic() + 5
+        while not converter.stats().process_groups:  # but it is under way
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        (pdf,) = converter.convert([small], tmp_path / "out")
+        assert check_archival(pdf, part=3) == []
+    finally:
+        converter.close()
+    assert converter.stats().process_groups == ()
+
+
 @pytest.mark.slow
 def test_recycling_in_place_never_runs_more_than_instances_processes(tmp_path: Path) -> None:
     small = tmp_path / "small.docx"

@@ -655,8 +655,13 @@ class WarmConverter:
 
     # --- life cycle -----------------------------------------------------------------------------
 
-    def start(self) -> Self:
+    def start(self, *, wait: bool = True) -> Self:
         """Start the LibreOffice processes and wait until every one is ready.
+
+        Args:
+            wait: ``False``: only begin starting them and return at once (a batch renders its
+                first packets meanwhile); a conversion waits for them, and a process that
+                cannot start fails the conversion that needs it.
 
         Returns:
             The converter itself.
@@ -665,7 +670,10 @@ class WarmConverter:
             ConversionError: the converter is closed, or a LibreOffice process did not start.
         """
         self._spawn()
-        for pending in [self._starting(slot) for slot in self._slots]:
+        starting = [self._starting(slot) for slot in self._slots]
+        if not wait:
+            return self
+        for pending in starting:
             if pending is None:
                 continue
             try:

@@ -20,6 +20,7 @@ from ..loaders import ClientRow
 from ..models import Client, Practice
 from ..packet import choose_template_set, lays_out_fully
 from ..rendering import TemplateSet, load_template_set
+from ..warm import WarmConverter
 from ._lock import BatchLock
 from ._names import FolderNames
 from ._results import REPORT_CSV, REPORT_JSON, BatchResult, row_error, write_report_csv, write_report_json
@@ -356,6 +357,10 @@ def generate_packets(
                 else SharedConverter(converter)
             )
             register_pool(pool_key, pool)
+            if isinstance(converter, WarmConverter):
+                # Its LibreOffice processes start while the first chunks render (when they are
+                # not running yet); a batch with nothing to make never starts them.
+                converter.start(wait=False)
             own = executor is None
             # More chunks than LibreOffice processes: they render or finish their packets while
             # the LibreOffice processes convert, so these never wait for Python.
