@@ -305,7 +305,8 @@ def generate_packets(
 
     Raises:
         OutputExistsError: another batch is writing to ``out_dir``.
-        ConversionError: LibreOffice is not installed (checked up front without ``executor``).
+        ConversionError: LibreOffice is not installed (checked up front without ``executor``), or
+            ``converter`` is a :class:`~consentkit.warm.WarmConverter` already closed.
         TemplateError: ``language`` names no usable template set.
         InputError: raised by ``clients`` while it is read.
     """
