@@ -85,6 +85,7 @@ __all__ = [
     "StagedPacket",
     "choose_template_set",
     "compose_staged",
+    "composes",
     "finish_composed_packet",
     "finish_packet",
     "lays_out_fully",
@@ -428,10 +429,17 @@ def lays_out_fully(converter: object) -> bool:
     """Whether ``converter`` lays a joined document out as its parts alone (``full_layout``: the
     :class:`~consentkit.warm.WarmConverter`). ``soffice --convert-to`` does not: on 100 synthetic
     packets joined and converted that way, every packet had a page laid out differently, against
-    none of 100 through the warm converter (docs/batch.md, "Composed conversion"). Composed
-    conversion is used only with such a converter; with another, documents are converted one by
-    one."""
-    if bool(getattr(converter, "full_layout", False)):
+    none of 100 through the warm converter (docs/batch.md, "Composed conversion")."""
+    return bool(getattr(converter, "full_layout", False))
+
+
+def composes(compose: bool, converter: object) -> bool:
+    """Whether a packet asked to ``compose`` is converted joined: only with a converter that
+    :func:`lays_out_fully`. When it is asked but the converter does not, says so (INFO on
+    ``consentkit.packet``): the documents are then converted one by one."""
+    if not compose:
+        return False
+    if lays_out_fully(converter):
         return True
     _LOG.info("composed conversion needs a converter that lays documents out fully (WarmConverter)")
     return False
@@ -646,7 +654,7 @@ def render_packet(
         include_english=include_english,
     )
     try:
-        joined = compose_staged(staged) if compose and lays_out_fully(converter) else None
+        joined = compose_staged(staged) if composes(compose, converter) else None
         inputs = list(staged.docx_paths)
         outdir = staged.staging
         if joined is not None:

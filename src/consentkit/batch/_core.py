@@ -18,7 +18,7 @@ from ..convert import Converter, LibreOfficeConverter
 from ..errors import ConsentKitError
 from ..loaders import ClientRow
 from ..models import Client, Practice
-from ..packet import choose_template_set, lays_out_fully
+from ..packet import choose_template_set, composes
 from ..rendering import TemplateSet, load_template_set
 from ..warm import WarmConverter
 from ._lock import BatchLock
@@ -350,7 +350,7 @@ def generate_packets(
                 soffice=soffice_arg,
                 timeout=timeout,
                 max_files_per_call=max_files_per_call,
-                compose=compose and lays_out_fully(converter),
+                compose=composes(compose, converter),
             )
             pool: ConverterPool | SharedConverter = (
                 ConverterPool(limit=workers, on_new=lock.record_profile)
