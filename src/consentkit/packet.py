@@ -265,7 +265,7 @@ def stage_packet(
     out_dir.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
     # What an earlier, killed render of this folder left (client documents included) goes first.
     remove_dead_leftovers(out_dir.parent, (f".{out_dir.name}.staging-", f".{out_dir.name}.old-"))
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-{owner_tag()}-", dir=out_dir.parent))
+    staging = _staging_folder(out_dir)
     # The signed documents in the client's language; with include_english, an unsigned English
     # copy of each follows for reference (a Spanish-speaking client's family, a court, a board).
     batches = [(template_set, templates, context, False)]
@@ -513,8 +513,6 @@ def finish_composed_packet(staged: StagedPacket, pdf_path: Path) -> RenderResult
                 )
             )
             first_page = last_page + 1
-        if pdf_path.parent == staged.staging / _COMPOSE_DIR:
-            shutil.rmtree(pdf_path.parent)
         return _place_packet(staged, documents, out.getvalue(), first_page - 1)
     finally:
         staged.discard()
@@ -546,8 +544,6 @@ _RESOURCE_FIELD = {
 
 _ANCHOR = re.compile(re.escape(ANCHOR_PREFIX) + r"(?:client|clinician|co_client-\d+|guardian-\d+)")
 _ANCHOR_OR_END = re.compile(f"{_ANCHOR.pattern}|{re.escape(END_MARKER)}\\d+")
-#: The folder inside the staging folder where :func:`render_packet` converts a joined DOCX.
-_COMPOSE_DIR = ".compose"
 _LOG = logging.getLogger(__name__)
 
 
@@ -653,13 +649,15 @@ def render_packet(
         state_rules=state_rules,
         include_english=include_english,
     )
+    joined_dir: Path | None = None
     try:
         joined = compose_staged(staged) if composes(compose, converter) else None
         inputs = list(staged.docx_paths)
         outdir = staged.staging
         if joined is not None:
-            outdir = staged.staging / _COMPOSE_DIR
-            outdir.mkdir(mode=0o700)
+            # Beside the staging folder and named like it, so that a crash's leftover is removed
+            # with the staging folders.
+            outdir = joined_dir = _staging_folder(staged.out_dir)
             inputs = [outdir / "packet.docx"]
             write_private(inputs[0], joined)
         if converter is None:
@@ -671,10 +669,21 @@ def render_packet(
             pdfs = converter.convert(inputs, outdir)
     except BaseException:
         staged.discard()
+        if joined_dir is not None:
+            shutil.rmtree(joined_dir, ignore_errors=True)
         raise
-    if joined is not None:
+    if joined_dir is None:
+        return finish_packet(staged, pdfs)
+    try:
         return finish_composed_packet(staged, pdfs[0])
-    return finish_packet(staged, pdfs)
+    finally:
+        shutil.rmtree(joined_dir, ignore_errors=True)
+
+
+def _staging_folder(out_dir: Path) -> Path:
+    """A new private folder beside ``out_dir``, named so that a dead process's one is removed
+    (see :func:`consentkit._files.remove_dead_leftovers`)."""
+    return Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-{owner_tag()}-", dir=out_dir.parent))
 
 
 def render_packet_bytes(

@@ -195,20 +195,18 @@ class _Planner:
         """:meth:`plan` then :meth:`check` every row, in row order; the checks run in threads,
         side by side with planning the rows after them."""
         with ThreadPoolExecutor(_VERIFIERS, "consentkit-verify") as verifiers:
-            pending: deque[Future[BatchResult | Item] | BatchResult] = deque()
+            pending: deque[Future[BatchResult | Item]] = deque()
             for position, entry in enumerate(clients, start=1):
                 planned = self.plan(position, entry)
                 if isinstance(planned, Item):
                     pending.append(verifiers.submit(self.check, planned))
                 else:
-                    pending.append(planned)
-                while pending and (
-                    len(pending) > _VERIFY_AHEAD or not isinstance(pending[0], Future) or pending[0].done()
-                ):
-                    first = pending.popleft()
-                    yield first.result() if isinstance(first, Future) else first
-            for first in pending:
-                yield first.result() if isinstance(first, Future) else first
+                    pending.append(Future())
+                    pending[-1].set_result(planned)
+                while pending and (len(pending) > _VERIFY_AHEAD or pending[0].done()):
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
 
 
 def _take_chunk(queue: deque[Item], remaining: int, processes: int, max_files: int) -> list[Item]:

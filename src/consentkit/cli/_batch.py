@@ -9,7 +9,6 @@ writable.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 import time
@@ -31,8 +30,8 @@ from rich.text import Text
 
 from ..batch import REPORT_CSV, BatchResult, generate_packets
 from ..loaders import iter_clients_csv, load_practice
-from ..warm import WarmConverter
 from ._commands import command_help
+from ._compose import add_compose_argument, compose_converter
 from ._errors import EXIT_FAILED, EXIT_OK, UsageError, unusable_input
 from ._output import is_stdio, printable, quiet, result
 
@@ -65,11 +64,7 @@ def register(commands: Any) -> None:
     parser.add_argument("--date", type=date.fromisoformat, help="document date (YYYY-MM-DD); default today")
     parser.add_argument("--force", action="store_true", help="remake packets even when complete")
     parser.add_argument("--timeout", type=float, help="time limit of one LibreOffice call in seconds")
-    parser.add_argument(
-        "--compose",
-        action="store_true",
-        help="convert the documents as one joined DOCX through a warm LibreOffice (no PDF per document)",
-    )
+    add_compose_argument(parser)
     parser.add_argument(
         "--json", action="store_true", help="print the summary and every row's result as JSON"
     )
@@ -117,12 +112,7 @@ def run(args: argparse.Namespace) -> int:
         )
     started = time.monotonic()
     rows_seen: list[BatchResult] = []
-    # Composed conversion lays documents out faithfully only through the warm converter. It starts
-    # LibreOffice at its first conversion: a run with every packet already complete never does.
-    # Recycled in place: a long batch never holds more LibreOffice processes than --workers.
-    workers = args.workers or os.cpu_count() or 1
-    warm = WarmConverter(instances=workers, recycle_beside=False) if args.compose else None
-    with unusable_input(), contextlib.closing(warm) if warm else contextlib.nullcontext() as converter:
+    with unusable_input(), compose_converter(args, args.workers or os.cpu_count() or 1) as converter:
         practice = load_practice(args.practice)
         rows = list(iter_clients_csv(args.clients, encoding=args.encoding))
         results = generate_packets(

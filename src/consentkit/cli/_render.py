@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from ..loaders import MAX_FILE_BYTES, client_from_bytes, load_client, load_practice, practice_from_bytes
 from ..packet import render_packet
-from ..warm import WarmConverter
 from ._commands import command_help
+from ._compose import add_compose_argument, compose_converter
 from ._errors import UsageError
 from ._output import detail, is_stdio, printable, read_stdin, result, warn
 
@@ -42,11 +41,7 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("--date", type=date.fromisoformat, help="document date (YYYY-MM-DD); default today")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
-    parser.add_argument(
-        "--compose",
-        action="store_true",
-        help="convert the documents as one joined DOCX through a warm LibreOffice (no PDF per document)",
-    )
+    add_compose_argument(parser)
     parser.set_defaults(func=run)
 
 
@@ -61,8 +56,7 @@ def run(args: argparse.Namespace) -> int:
         client = client_from_bytes(read_stdin(MAX_FILE_BYTES), source="<stdin>")
     else:
         client = load_client(args.client)
-    # Composed conversion lays documents out faithfully only through the warm converter.
-    with WarmConverter(instances=1) if args.compose else contextlib.nullcontext() as converter:
+    with compose_converter(args, instances=1) as converter:
         rendered = render_packet(
             practice,
             client,

@@ -164,11 +164,11 @@ def _untagged_stretches(content: bytes) -> Iterator[tuple[int, int]]:
 
 def _wrap_bytes(content: bytes) -> bytes | None:
     """:func:`_wrap_untagged` on the bytes of a content stream, without parsing it into objects
-    (ten times faster on LibreOffice's pages); ``None`` when the stream holds what this cannot
-    read safely (the caller then parses it)."""
+    (ten times faster on LibreOffice's pages): ``content`` itself when nothing is to be wrapped;
+    ``None`` when the stream holds what this cannot read safely (the caller then parses it)."""
     if not readable_as_bytes(content):
         return None
-    content = b"\n" + content
+    original, content = content, b"\n" + content
     inserts: list[tuple[int, bytes]] = []
     for begin, end in _untagged_stretches(content):
         start: int | None = None  # where the open untagged graphics object began
@@ -198,7 +198,7 @@ def _wrap_bytes(content: bytes) -> bytes | None:
         if start is not None:
             return None  # a graphics object open across a tag or at the end: the parser decides
     if not inserts:
-        return content[1:]
+        return original
     pieces, done = [], 1
     for offset, text in inserts:
         pieces += [content[done:offset], text]
@@ -230,7 +230,7 @@ def mark_artifacts(pdf: pikepdf.Pdf, pages: Iterable[int] | None = None) -> int:
             if did:
                 page.obj.Contents = content_stream(pdf, pikepdf.unparse_content_stream(parsed))
                 changed += 1
-        elif wrapped is not raw and wrapped != raw:
+        elif wrapped is not raw:
             page.obj.Contents = content_stream(pdf, wrapped)
             changed += 1
     return changed
@@ -271,13 +271,7 @@ def ensure_parts(pdf: pikepdf.Pdf) -> pikepdf.Dictionary | None:
     if _is_parted(root):
         return _kids(root.K)[0]  # type: ignore[no-any-return]
     document = _element(pdf, "Document", root)
-    lang = pdf.Root.get("/Lang")
-    part = _element(pdf, "Part", document, K=pikepdf.Array(_unwrap(_kids(root.get("/K")))))
-    if isinstance(lang, pikepdf.String):
-        part.Lang = lang
-    for kid in _kids(part.K):
-        if isinstance(kid, pikepdf.Dictionary):
-            kid.P = part
+    part = _part(pdf, document, _unwrap(_kids(root.get("/K"))), pdf.Root.get("/Lang"))
     document.K = pikepdf.Array([part])
     root.K = pikepdf.Array([document])
     return document
@@ -340,17 +334,20 @@ def group_parts(pdf: pikepdf.Pdf, last_pages: Sequence[int]) -> None:
             current += 1
         groups[current].append(kid)
     lang = pdf.Root.get("/Lang")
-    parts = []
-    for group in groups:
-        part = _element(pdf, "Part", document, K=pikepdf.Array(group))
-        if isinstance(lang, pikepdf.String):
-            part.Lang = lang
-        for kid in group:
-            if isinstance(kid, pikepdf.Dictionary):
-                kid.P = part
-        parts.append(part)
-    document.K = pikepdf.Array(parts)
+    document.K = pikepdf.Array([_part(pdf, document, group, lang) for group in groups])
     root.K = pikepdf.Array([document])
+
+
+def _part(pdf: pikepdf.Pdf, document: pikepdf.Dictionary, kids: list[Any], lang: Any) -> pikepdf.Dictionary:
+    """A new ``/Part`` of ``document`` holding ``kids`` (now its children), in ``lang`` when that
+    is a PDF string."""
+    part = _element(pdf, "Part", document, K=pikepdf.Array(kids))
+    if isinstance(lang, pikepdf.String):
+        part.Lang = lang
+    for kid in kids:
+        if isinstance(kid, pikepdf.Dictionary):
+            kid.P = part
+    return part
 
 
 def _unwrap(top: list[Any]) -> list[Any]:
@@ -394,14 +391,8 @@ def adopt_structure(
             ):
                 annotation.StructParent = int(annotation.StructParent) + offset
     top = _unwrap(_kids(_copy(packet, other, theirs.K) if "/K" in theirs else None))
-    part = _element(packet, "Part", document, K=pikepdf.Array(top))
     language = lang or (str(other.Root.Lang) if isinstance(other.Root.get("/Lang"), pikepdf.String) else None)
-    if language:
-        part.Lang = pikepdf.String(language)
-    for kid in top:
-        if isinstance(kid, pikepdf.Dictionary):
-            kid.P = part
-    document.K.append(part)
+    document.K.append(_part(packet, document, top, pikepdf.String(language) if language else None))
     role_map = theirs.get("/RoleMap")
     if isinstance(role_map, pikepdf.Dictionary):
         mine = root.get("/RoleMap")
