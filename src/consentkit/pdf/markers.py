@@ -183,62 +183,97 @@ def _white(operator: str, values: list[float]) -> bool:
     return False
 
 
+@attrs.define
+class _TextState:
+    """What places text and says whether it is white: the transformation matrix (saved by ``q``),
+    the fill colour, the text and line matrices, the font, its size and the leading. Both
+    scanners follow the same operators through it."""
+
+    ctm: Matrix = _IDENTITY
+    white: bool = False
+    tm: Matrix = _IDENTITY
+    tlm: Matrix = _IDENTITY
+    font: str = ""
+    size: float = 0.0
+    leading: float = 0.0
+    saved: list[tuple[Matrix, bool]] = attrs.Factory(list)
+
+    def apply(self, operator: str, values: list[float]) -> None:
+        """Follow one operator of :data:`_TRACKED` other than ``Tf``, given its numbers."""
+        if operator == "q":
+            self.saved.append((self.ctm, self.white))
+        elif operator == "Q":
+            self.ctm, self.white = self.saved.pop() if self.saved else (_IDENTITY, False)
+        elif operator == "cm" and len(values) == 6:
+            self.ctm = _multiply((values[0], values[1], values[2], values[3], values[4], values[5]), self.ctm)
+        elif operator in ("g", "rg", "k"):
+            self.white = _white(operator, values)
+        elif operator in ("sc", "scn", "cs"):
+            self.white = False
+        elif operator == "BT":
+            self.tm = self.tlm = _IDENTITY
+        elif operator == "TL" and values:
+            self.leading = values[0]
+        elif operator in ("Td", "TD") and len(values) == 2:
+            if operator == "TD":
+                self.leading = -values[1]
+            self.tlm = self.tm = _multiply((1.0, 0.0, 0.0, 1.0, values[0], values[1]), self.tlm)
+        elif operator == "Tm" and len(values) == 6:
+            self.tlm = self.tm = (values[0], values[1], values[2], values[3], values[4], values[5])
+        elif operator in ("T*", "'", '"'):
+            self.tlm = self.tm = _multiply((1.0, 0.0, 0.0, 1.0, 0.0, -self.leading), self.tlm)
+
+    def place(self, fonts: Any) -> tuple[Matrix, float] | None:
+        """Where text shown now is drawn and at what size, when it can be a marker: white, at
+        most :data:`MAX_MARKER_SIZE`, in a font of the page."""
+        render = _multiply(self.tm, self.ctm)
+        size = self.size * (render[0] ** 2 + render[1] ** 2) ** 0.5
+        if not self.white or size > MAX_MARKER_SIZE or self.font not in fonts:
+            return None
+        return render, size
+
+    def marker(
+        self,
+        shown: bytes,
+        place: tuple[Matrix, float],
+        fonts: Any,
+        maps: _MapCache,
+        pattern: re.Pattern[str],
+        page: int,
+    ) -> Marker | None:
+        """The marker ``shown`` at ``place`` is, if its text matches ``pattern``."""
+        mapping, width = _font_map(fonts[self.font], maps)
+        text = _decode(shown, mapping, width).strip()
+        if not pattern.fullmatch(text):
+            return None
+        render, size = place
+        return Marker(text=text, page=page, x=render[4], y=render[5], size=size)
+
+
 def _scan(
     fonts: Any, index: int, pattern: re.Pattern[str], instructions: Sequence[Any], maps: _MapCache
 ) -> Iterator[tuple[int, Marker]]:
     """Yield (operator index, marker) for marker text on one page, given its fonts and parsed
     content."""
-    ctm, stack = _IDENTITY, []
-    white, white_stack = False, []
-    tm = tlm = _IDENTITY
-    font_name, size, leading = "", 0.0, 0.0
+    state = _TextState()
     for number, instruction in enumerate(instructions):
         operator = str(instruction.operator)
         if operator not in _TRACKED:
             continue
         # Text shown while the fill colour is not white is never a marker (most of a page); ' and "
         # also move to the next line, so they are always followed.
-        if not white and operator in ("Tj", "TJ"):
+        if not state.white and operator in ("Tj", "TJ"):
             continue
         operands = list(instruction.operands)
-        if operator == "q":
-            stack.append(ctm)
-            white_stack.append(white)
-        elif operator == "Q":
-            ctm = stack.pop() if stack else _IDENTITY
-            white = white_stack.pop() if white_stack else False
-        elif operator == "cm" and len(values := _numbers(operands)) == 6:
-            ctm = _multiply((values[0], values[1], values[2], values[3], values[4], values[5]), ctm)
-        elif operator in ("g", "rg", "k"):
-            white = _white(operator, _numbers(operands))
-        elif operator in ("sc", "scn", "cs"):
-            white = False
-        elif operator == "BT":
-            tm = tlm = _IDENTITY
-        elif operator == "Tf" and len(operands) == 2:
-            font_name, size = str(operands[0]), float(operands[1])
-        elif operator == "TL" and operands:
-            leading = float(operands[0])
-        elif operator in ("Td", "TD") and len(values := _numbers(operands)) == 2:
-            if operator == "TD":
-                leading = -values[1]
-            tlm = tm = _multiply((1.0, 0.0, 0.0, 1.0, values[0], values[1]), tlm)
-        elif operator == "Tm" and len(values := _numbers(operands)) == 6:
-            tlm = tm = (values[0], values[1], values[2], values[3], values[4], values[5])
-        elif operator in ("T*", "'", '"'):
-            tlm = tm = _multiply((1.0, 0.0, 0.0, 1.0, 0.0, -leading), tlm)
-        if operator in _SHOWN:
-            render = _multiply(tm, ctm)
-            scale = (render[0] ** 2 + render[1] ** 2) ** 0.5
-            if not white or size * scale > MAX_MARKER_SIZE or font_name not in fonts:
-                continue
-            mapping, width = _font_map(fonts[font_name], maps)
-            text = _decode(_shown_bytes(operator, operands), mapping, width)
-            if pattern.fullmatch(text.strip()):
-                yield (
-                    number,
-                    Marker(text=text.strip(), page=index, x=render[4], y=render[5], size=size * scale),
-                )
+        if operator == "Tf":
+            if len(operands) == 2:
+                state.font, state.size = str(operands[0]), float(operands[1])
+            continue
+        state.apply(operator, _numbers(operands))
+        if operator in _SHOWN and (place := state.place(fonts)) is not None:
+            marker = state.marker(_shown_bytes(operator, operands), place, fonts, maps, pattern, index)
+            if marker is not None:
+                yield number, marker
 
 
 #: The operators the byte path follows (the others neither move text nor change its colour).
@@ -275,71 +310,38 @@ def _scan_bytes(
             or ``"`` (the parser reads such a page).
     """
     hits: list[tuple[int, int, Marker]] = []
-    ctm, stack = _IDENTITY, []
-    white, white_stack = False, []
-    tm = tlm = _IDENTITY
-    font_name, size, leading = "", 0.0, 0.0
+    state = _TextState()
     previous = 0
     for match in _BYTE_OPERATORS.finditer(content):
         operator, begin, after = match.group(1), match.start(1), previous
         previous = match.end()
         if operator in (b"Tj", b"TJ"):
-            if not white:
+            if not state.white:
                 continue
         elif operator in (b"'", b'"'):
             raise _Unreadable
-        elif operator == b"q":
-            stack.append(ctm)
-            white_stack.append(white)
-            continue
-        elif operator == b"Q":
-            ctm = stack.pop() if stack else _IDENTITY
-            white = white_stack.pop() if white_stack else False
-            continue
-        elif operator in (b"sc", b"scn", b"cs"):
-            white = False
-            continue
-        elif operator == b"BT":
-            tm = tlm = _IDENTITY
-            continue
-        elif operator == b"T*":
-            tlm = tm = _multiply((1.0, 0.0, 0.0, 1.0, 0.0, -leading), tlm)
-            continue
         elif operator == b"Tf":
             tokens = content[after:begin].split()
             if len(tokens) < 2 or not tokens[-2].startswith(b"/") or b"#" in tokens[-2]:
                 raise _Unreadable
-            font_name = tokens[-2].decode("ascii", "replace")
-            size = _last_numbers(content, after, begin, 1)[0]
+            state.font = tokens[-2].decode("ascii", "replace")
+            state.size = _last_numbers(content, after, begin, 1)[0]
             continue
         else:
-            values = _last_numbers(content, after, begin, _ARITY[operator])
-            if operator == b"cm":
-                ctm = _multiply((values[0], values[1], values[2], values[3], values[4], values[5]), ctm)
-            elif operator == b"Tm":
-                tlm = tm = (values[0], values[1], values[2], values[3], values[4], values[5])
-            elif operator in (b"Td", b"TD"):
-                if operator == b"TD":
-                    leading = -values[1]
-                tlm = tm = _multiply((1.0, 0.0, 0.0, 1.0, values[0], values[1]), tlm)
-            elif operator == b"TL":
-                leading = values[0]
-            else:
-                white = _white(operator.decode(), values)
+            count = _ARITY.get(operator)
+            values = _last_numbers(content, after, begin, count) if count else []
+            state.apply(operator.decode(), values)
             continue
         # Text shown in white.
-        render = _multiply(tm, ctm)
-        scale = (render[0] ** 2 + render[1] ** 2) ** 0.5
-        if size * scale > MAX_MARKER_SIZE or font_name not in fonts:
+        place = state.place(fonts)
+        if place is None:
             continue
         opening = content.rfind(b"[" if operator == b"TJ" else b"<", after, begin)
         if opening < 0:
             raise _Unreadable
         shown = b"".join(_hex(h.decode()) for h in _HEX_STRING.findall(content, opening, begin))
-        mapping, width = _font_map(fonts[font_name], maps)
-        text = _decode(shown, mapping, width).strip()
-        if pattern.fullmatch(text):
-            marker = Marker(text=text, page=index, x=render[4], y=render[5], size=size * scale)
+        marker = state.marker(shown, place, fonts, maps, pattern, index)
+        if marker is not None:
             hits.append((opening, match.end(), marker))
     return hits
 
