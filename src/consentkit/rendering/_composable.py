@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 import attrs
 from lxml import etree
 
-__all__ = ["Package", "PageGeometry", "composable_reason", "page_geometry", "read_package"]
+__all__ = ["Package", "PageGeometry", "composable_reason", "page_geometry", "parse_part", "read_package"]
 
 #: A DOCX's members by name, as :func:`read_package` reads them.
 Package = Mapping[str, bytes]
@@ -75,6 +75,12 @@ class PageGeometry:
     """Top, right, bottom and left margins."""
 
 
+def parse_part(data: bytes) -> etree._Element:
+    """A DOCX part's XML, entities not resolved (a parser per call: lxml's parsers must not be
+    shared between threads, and batches compose in several)."""
+    return etree.fromstring(data, parser=etree.XMLParser(resolve_entities=False))
+
+
 def _int(element: etree._Element | None, name: str) -> int:
     if element is None:
         return 0
@@ -94,7 +100,7 @@ def page_geometry(document_xml: bytes) -> tuple[PageGeometry | None, int]:
     Returns:
         The geometry of the last (body) section, or None when it has none, and the section count.
     """
-    return _geometry(etree.fromstring(document_xml, parser=etree.XMLParser(resolve_entities=False)))
+    return _geometry(parse_part(document_xml))
 
 
 def _geometry(root: etree._Element) -> tuple[PageGeometry | None, int]:
@@ -125,9 +131,7 @@ def _fields(root: etree._Element) -> set[str]:
 
 def _parts_reason(name: str, parts: Package) -> str | None:
     """Why the document's parts other than its body cannot be carried into a joined DOCX."""
-    relationships = etree.fromstring(
-        parts.get("word/_rels/document.xml.rels", b"<r/>"), parser=etree.XMLParser(resolve_entities=False)
-    )
+    relationships = parse_part(parts.get("word/_rels/document.xml.rels", b"<r/>"))
     for relationship in relationships:
         kind = (relationship.get("Type") or "").rsplit("/", 1)[-1]
         if kind not in _KNOWN_RELATIONSHIPS or relationship.get("TargetMode") == "External":
@@ -137,7 +141,7 @@ def _parts_reason(name: str, parts: Package) -> str | None:
             return f"{name}: a header or footer has images or links of its own"
     numbering = parts.get("word/numbering.xml")
     if numbering is not None:
-        root = etree.fromstring(numbering, parser=etree.XMLParser(resolve_entities=False))
+        root = parse_part(numbering)
         formats = {el.get(f"{{{_W}}}val") for el in root.iter(f"{{{_W}}}numFmt")}
         if formats - _UNCOUNTED:
             return f"{name}: has numbered lists, which would go on counting across documents"
@@ -175,14 +179,13 @@ def _document_reason(
         reason = _parts_reason(name, parts)
         if reason is not None:
             return None, reason, own_shared
-        parser = etree.XMLParser(resolve_entities=False)
-        document = etree.fromstring(parts["word/document.xml"], parser=parser)
+        document = parse_part(parts["word/document.xml"])
         geometry, sections = _geometry(document)
         for part, xml in sorted(parts.items()):
             if _FOOTER.match(part):
-                extra = (_fields(etree.fromstring(xml, parser=parser)) & _PAGE_FIELDS) - _FOOTER_ALLOWED
+                extra = (_fields(parse_part(xml)) & _PAGE_FIELDS) - _FOOTER_ALLOWED
             elif _OTHER_PARTS.match(part):
-                root = document if part == "word/document.xml" else etree.fromstring(xml, parser=parser)
+                root = document if part == "word/document.xml" else parse_part(xml)
                 extra = _fields(root) & _PAGE_FIELDS
             else:
                 continue

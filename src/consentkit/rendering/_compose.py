@@ -31,7 +31,7 @@ from pathlib import PurePosixPath
 
 from lxml import etree
 
-from ._composable import Package, read_package
+from ._composable import Package, parse_part, read_package
 
 __all__ = ["END_MARKER", "compose_docx"]
 
@@ -41,7 +41,6 @@ _PR = "http://schemas.openxmlformats.org/package/2006/relationships"
 _CT = "http://schemas.openxmlformats.org/package/2006/content-types"
 _RELS = "word/_rels/document.xml.rels"
 _TYPES = "[Content_Types].xml"
-_PARSER = etree.XMLParser(resolve_entities=False, remove_blank_text=False)
 #: The marker at the end of document ``n`` (1-based) of a joined DOCX; read and removed from the PDF.
 END_MARKER = "ck-end-"
 _NUMPAGES = re.compile(r"\bNUMPAGES\b")
@@ -52,10 +51,6 @@ _NOT_FOR_LEAD = ("headerReference", "footerReference", "pgNumType", "titlePg")
 
 def _w(tag: str) -> str:
     return f"{{{_W}}}{tag}"
-
-
-def _xml(data: bytes) -> etree._Element:
-    return etree.fromstring(data, parser=_PARSER)
 
 
 def _bytes(root: etree._Element) -> bytes:
@@ -92,7 +87,7 @@ def _end_paragraph(content: list[etree._Element], number: int, bookmark_id: int)
 
 def _own_page_count(part: bytes, number: int) -> bytes:
     """A header or footer whose ``NUMPAGES`` counts document ``number``'s pages only."""
-    root = _xml(part)
+    root = parse_part(part)
     for field in root.iter(_w("fldSimple")):
         instruction = field.get(_w("instr")) or ""
         field.set(_w("instr"), _NUMPAGES.sub(f"PAGEREF ck_end_{number}", instruction))
@@ -117,8 +112,8 @@ def compose_docx(documents: Sequence[bytes | Package]) -> bytes:
         raise ValueError("nothing to compose")
     packages = [read_package(docx) if isinstance(docx, bytes) else docx for docx in documents]
     first = packages[0]
-    rels = _xml(first[_RELS])
-    types = _xml(first[_TYPES])
+    rels = parse_part(first[_RELS])
+    types = parse_part(first[_TYPES])
     members = dict(first)
     # The first document's own header and footer parts are replaced by numbered copies below.
     for relationship in list(rels):
@@ -134,9 +129,9 @@ def compose_docx(documents: Sequence[bytes | Package]) -> bytes:
     lead = etree.Element(_w("p"))
     body_parts.append(lead)
     for number, package in enumerate(packages, start=1):
-        document = _xml(package["word/document.xml"])
-        own_rels = {rel.get("Id"): rel for rel in _xml(package[_RELS])}
-        own_types = {o.get("PartName"): o for o in _xml(package[_TYPES]).findall(f"{{{_CT}}}Override")}
+        document = parse_part(package["word/document.xml"])
+        own_rels = {rel.get("Id"): rel for rel in parse_part(package[_RELS])}
+        own_types = {o.get("PartName"): o for o in parse_part(package[_TYPES]).findall(f"{{{_CT}}}Override")}
         body = document.find(_w("body"))
         if body is None or not len(body) or body[-1].tag != _w("sectPr"):
             raise ValueError(f"document {number} has no body section")
@@ -186,7 +181,7 @@ def compose_docx(documents: Sequence[bytes | Package]) -> bytes:
             body_parts.append(holder)
         else:
             body_parts.append(section)
-    document = _xml(first["word/document.xml"])
+    document = parse_part(first["word/document.xml"])
     body = document.find(_w("body"))
     assert body is not None
     for child in list(body):
