@@ -120,7 +120,13 @@ def write_clients_csv(path: Path, count: int) -> None:
 
 
 class TreeMemory:
-    """Peak resident memory of this process and all its descendants, sampled from /proc."""
+    """Peak resident memory of this process and all its descendants, and the CPU time of the
+    descendants (LibreOffice, unoserver), sampled from /proc.
+
+    The descendants' CPU is summed from their own counters, so it includes processes that are
+    killed and never waited for (the warm converter's); a process that ends between two samples
+    loses at most ``interval`` of its CPU time.
+    """
 
     def __init__(self, interval: float = 0.2) -> None:
         self.interval = interval
@@ -130,6 +136,15 @@ class TreeMemory:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
         self._page = os.sysconf("SC_PAGE_SIZE")
+        self._tick = os.sysconf("SC_CLK_TCK")
+        #: Each descendant's CPU ticks when first and last seen.
+        self._ticks: dict[tuple[int, str], tuple[int, int]] = {}
+        self._first = True
+
+    @property
+    def descendants_cpu(self) -> float:
+        """CPU seconds the descendants used while sampled."""
+        return sum(last - first for first, last in self._ticks.values()) / self._tick
 
     def __enter__(self) -> TreeMemory:
         self._thread.start()
@@ -138,10 +153,12 @@ class TreeMemory:
     def __exit__(self, *_exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        self.sample()
 
     def sample(self) -> int:
         parents: dict[int, int] = {}
         rss: dict[int, int] = {}
+        ticks: dict[int, tuple[str, int]] = {}
         for entry in os.scandir("/proc"):
             if not entry.name.isdigit():
                 continue
@@ -151,8 +168,11 @@ class TreeMemory:
             except OSError:
                 continue
             fields = stat[stat.rindex(")") + 2 :].split()
-            parents[int(entry.name)] = int(fields[1])
-            rss[int(entry.name)] = int(statm.split()[1]) * self._page
+            pid = int(entry.name)
+            parents[pid] = int(fields[1])
+            rss[pid] = int(statm.split()[1]) * self._page
+            # utime and stime; the start time tells a reused pid apart.
+            ticks[pid] = (fields[19], int(fields[11]) + int(fields[12]))
         root = os.getpid()
         total = 0
         for pid in rss:
@@ -161,6 +181,12 @@ class TreeMemory:
                 walk = parents[walk]
             if walk == root:
                 total += rss[pid]
+                if pid != root:
+                    key = (pid, ticks[pid][0])
+                    now = ticks[pid][1]
+                    first = self._ticks[key][0] if key in self._ticks else (now if self._first else 0)
+                    self._ticks[key] = (first, now)
+        self._first = False
         return total
 
     def _loop(self) -> None:
@@ -259,13 +285,14 @@ def floor(
                 timeout=1800,
             )
 
+    children = cpu_children()
     # Create the profiles first, as the batch's converters have theirs from earlier runs.
     warm = [threading.Thread(target=convert, args=(i, s[:1])) for i, s in enumerate(shares)]
     for thread in warm:
         thread.start()
     for thread in warm:
         thread.join()
-    started = time.perf_counter()
+    started, children = time.perf_counter(), cpu_children()
     threads = [threading.Thread(target=convert, args=(i, s)) for i, s in enumerate(shares)]
     for thread in threads:
         thread.start()
@@ -273,7 +300,12 @@ def floor(
         thread.join()
     wall = time.perf_counter() - started
     produced = sum(len(list((work / f"out{i}").glob("*.pdf"))) for i in range(processes))
-    return {"documents": len(docx_files), "produced": produced, "wall_s": wall}
+    return {
+        "documents": len(docx_files),
+        "produced": produced,
+        "wall_s": wall,
+        "libreoffice_cpu_s": cpu_children() - children,
+    }
 
 
 # --- main -------------------------------------------------------------------------------------
@@ -315,6 +347,9 @@ def batch_round(
         "python_cpu_share_of_wall": cpu_python / wall,
         "python_cpu_share_of_machine": cpu_python / (wall * (os.cpu_count() or 1)),
         "libreoffice_cpu_s": cpu_children() - children0,
+        # LibreOffice's processes as sampled (the warm converter's are killed, never waited for).
+        "descendants_cpu_s": memory.descendants_cpu,
+        "idle_share_of_machine": 1 - (cpu_python + memory.descendants_cpu) / (wall * (os.cpu_count() or 1)),
         "peak_tree_rss_mib": memory.peak / 2**20,
         "peak_child_rss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     }
@@ -482,17 +517,26 @@ def report(f: dict[str, Any]) -> Iterator[str]:
                 + (f", {r['ratio_composed_to_naive']:.1f}x (a)" if "ratio_composed_to_naive" in r else "")
             )
             yield (
-                # Neither the share of time in conversion calls (the warm converter's calls overlap)
-                # nor LibreOffice's CPU (its processes are killed, never waited for) means much here.
+                # Not the share of time in conversion calls: the warm converter's calls overlap.
                 f"    Python's own CPU {b2['python_cpu_s']:.1f} s = "
-                f"{b2['python_cpu_share_of_wall']:.0%} of wall; "
+                f"{b2['python_cpu_share_of_wall']:.0%} of wall, "
+                f"{b2['python_cpu_s'] / b2['packets'] * 1000:.0f} ms per packet; "
                 f"peak memory {b2['peak_tree_rss_mib']:.0f} MiB"
+            )
+            yield (
+                f"    LibreOffice's CPU (sampled) {b2['descendants_cpu_s']:.1f} s = "
+                f"{b2['descendants_cpu_s'] / b2['packets'] * 1000:.0f} ms per packet; "
+                f"the machine idle {b2['idle_share_of_machine']:.0%} of the time"
             )
         if "floor_composed" in r:
             c2 = r["floor_composed"]
             yield (
                 f"(c2) floor, {c2['documents']} joined DOCX by {f['workers']} LibreOffice processes: "
                 f"{c2['packets_per_min']:.0f} packets/min; (b2) reaches {r['composed_vs_floor']:.0%} of (c2)"
+            )
+            yield (
+                f"    LibreOffice's CPU {c2['libreoffice_cpu_s'] / c2['documents'] * 1000:.0f} ms per packet "
+                "(start-up included)"
             )
     rounds = f["rounds"]
     yield "summary (median over rounds):"
