@@ -12,6 +12,13 @@
     own. Prints LibreOffice seconds per document, and whether splitting the joined PDF at the
     documents' page counts gives the same pages and the same text per document.
 
+``loads``
+    Several packets per LibreOffice load: the documents of 1, 2, 4 and 8 packets joined by
+    ``compose_docx`` into one DOCX and converted through one warm LibreOffice, which prints the
+    wall time and LibreOffice's CPU per packet (its process sampled from /proc). ``--compose``
+    converts one packet per load; this measures what more would save, not what it would cost
+    (see ``docs/batch.md``).
+
 ``composed``
     How faithful ``--compose`` is at scale: the same clients as a batch with and without it, every
     page of every packet rendered by ``pdftoppm`` (40 dpi, grey) and compared as
@@ -22,6 +29,7 @@ Usage::
 
     python bench/batch_ideas.py --clients 40 --group 10
     python bench/batch_ideas.py --clients 100 --only composed
+    python bench/batch_ideas.py --clients 40 --only loads
 
 Figures from this machine are in ``docs/batch.md``.
 """
@@ -54,10 +62,11 @@ from consentkit.convert import LibreOfficeConverter
 from consentkit.pdf.archival import check_archival
 from consentkit.pdf.merge import merge_pdfs
 from consentkit.pdf.metadata import set_xmp
+from consentkit.rendering import compose_docx
 from consentkit.warm import WarmConverter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from batch_bench import EXAMPLES, write_clients_csv
+from batch_bench import EXAMPLES, TreeMemory, write_clients_csv
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -316,12 +325,37 @@ def idea_composed(practice: Any, csv_path: Path, separate: Path, work: Path) -> 
     print(f"  largest difference of any page: {worst:.2%}")
 
 
+def idea_loads(folders: list[Path], work: Path, sizes: tuple[int, ...] = (1, 2, 4, 8)) -> None:
+    packets = [[d for name in ORDER if (d := folder / f"{name}.docx").exists()] for folder in folders]
+    with WarmConverter(instances=1) as warm:
+        warm.convert([packets[0][0]], work / "loads-warm-up")
+        print(f"several packets per LibreOffice load ({len(packets)} packets, one warm LibreOffice):")
+        for size in sizes:
+            inputs = work / f"loads-{size}"
+            inputs.mkdir()
+            joined = []
+            for start in range(0, len(packets) - size + 1, size):
+                group = [d.read_bytes() for packet in packets[start : start + size] for d in packet]
+                target = inputs / f"{start}-joined.docx"
+                target.write_bytes(compose_docx(group))
+                joined.append(target)
+            converted = len(joined) * size
+            with TreeMemory() as memory:
+                started = time.perf_counter()
+                warm.convert(joined, work / f"loads-{size}-out")
+                wall = time.perf_counter() - started
+            print(
+                f"  {size} per load: {wall / converted * 1000:.0f} ms per packet, LibreOffice's CPU "
+                f"{memory.descendants_cpu / converted * 1000:.0f} ms per packet ({converted} packets)"
+            )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=40)
     parser.add_argument("--group", type=int, default=10, help="clients per joined DOCX (default 10)")
     parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--only", choices=["merge", "joined", "composed"])
+    parser.add_argument("--only", choices=["merge", "joined", "loads", "composed"])
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="consentkit-ideas-"))
     try:
@@ -337,6 +371,8 @@ def main() -> int:
             idea_merge(folders, work)
         if args.only in (None, "joined"):
             idea_joined(folders, work, args.group, args.repeat)
+        if args.only in (None, "loads"):
+            idea_loads(folders, work)
         if args.only in (None, "composed"):
             idea_composed(practice, work / "clients.csv", work / "batch", work)
     finally:
