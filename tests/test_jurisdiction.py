@@ -109,10 +109,10 @@ def test_minor_in_mississippi_needs_the_guardian(rendered: dict[str, Path]) -> N
     assert "guardian-1" in places(folder)["informed_consent"]
     assert "guardian-1" in places(folder)["telehealth_consent"]
     text = pdf_text(folder / "packet.pdf", flat=True)
-    assert (
-        "Under Mississippi law, most people under 18 need a parent or guardian to agree to counseling."
-        in text
-    )
+    # The text read sets the age; that a parent must consent is the practice's policy
+    # (protective_choice), never stated as Mississippi law.
+    assert "We ask a parent or guardian to consent to counseling for a client under 18." in text
+    assert "Under Mississippi law, most people under 18" not in text
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["rules"]["guardian_required"] is True
     assert manifest["rules"]["minor_self_consent"] is False
@@ -485,12 +485,12 @@ def test_rules_cli_show_and_check(tmp_path: Path) -> None:
     assert shown.returncode == 0
     rows = json.loads(shown.stdout)
     assert any(r["id"] == "US-CA.board_notice" and "4999.71" in r["citations"] for r in rows)
-    checked = cli("rules", "check", "--today", "2026-12-04", "--quiet")
+    checked = cli("rules", "check", "--today", "2026-12-05", "--quiet")
     assert checked.returncode == 0, checked.stdout
     assert "rules check ok" in checked.stdout
     source = (Path(__file__).resolve().parents[1] / "src/consentkit/rules/data/MS.toml").read_text()
     broken = tmp_path / "MS.toml"
     broken.write_text(source.replace('last_reviewed = "2026-11-27"', 'last_reviewed = ""', 1))
-    failed = cli("rules", "check", "--today", "2026-12-04", "--quiet", str(broken))
+    failed = cli("rules", "check", "--today", "2026-12-05", "--quiet", str(broken))
     assert failed.returncode == 1 and "error:" in failed.stdout
     assert cli("rules", "show", "ZZ").returncode == 1

@@ -1,6 +1,6 @@
 """The bundled state rule data and its loader and checker.
 
-The data tests assert what was verified in primary text on 2026-11-27 and 2026-12-04 (see
+The data tests assert what was verified in primary text on 2026-11-27, 2026-12-04 and 2026-12-05 (see
 docs/state-rules.md and the dataset CHANGELOG);
 the schema tests write broken files to a temporary folder and check that each problem is caught
 and named by file, rule id and field.
@@ -44,7 +44,7 @@ from consentkit.rules import (
 )
 from consentkit.rules._load import parse_ruleset
 
-TODAY = date(2026, 12, 4)
+TODAY = date(2026, 12, 5)
 FIRST_REVIEW = date(2026, 11, 27)
 VERIFIED_STATES = ("MS", "CA", "TX", "NY", "FL", "OH", "PA", "IL", "WA", "GA")
 
@@ -82,7 +82,7 @@ def test_federal_baseline() -> None:
     us = load_jurisdiction("US")
     assert set(FEDERAL_REQUIRED_TOPICS) <= us.topics
     assert re.fullmatch(r"\d{4}\.\d{1,2}\.\d+", dataset_version())
-    assert us.dataset_version == dataset_version() == "2026.12.0"
+    assert us.dataset_version == dataset_version() == "2026.12.1"
     hipaa = us.rule("US.record_retention.hipaa_documentation").value
     assert isinstance(hipaa, RecordRetention)
     assert (hipaa.adult_years, hipaa.counted_from) == (6, "creation")
@@ -95,7 +95,7 @@ def test_federal_baseline() -> None:
 def test_the_bundled_data_passes_the_check() -> None:
     report = check_rules(TODAY)
     assert report.ok, [str(finding) for finding in report.errors]
-    assert report.dataset_version == "2026.12.0"
+    assert report.dataset_version == "2026.12.1"
     assert {summary.jurisdiction for summary in report.summaries} == {"US", *JURISDICTIONS}
     total = sum(len(ruleset.rules) for ruleset in load_all().values())
     assert sum(summary.total for summary in report.summaries) == total
@@ -183,6 +183,9 @@ def test_mississippi() -> None:
     assert isinstance(minor.value, MinorConsent)
     assert (minor.value.age_of_majority, minor.value.self_consent_age) == (18, None)
     assert minor.pending  # HB 1100 / HB 1155
+    # § 41-41-203(a) defines an adult; it does not say a parent must consent to counseling, so a
+    # parent signing is the practice's policy, not stated as Mississippi law (2026-12-05).
+    assert minor.protective_choice and not minor.states_law
     duty = one("MS", "duty_to_warn")
     # § 41-21-97(1)(e): the professional "may communicate the threat only to" the listed people. The
     # value was "mandatory" (a secondary table's reading) until 2026-12-04; packets said "must".
@@ -322,6 +325,9 @@ def test_third_review_pass_2026_11_27() -> None:
     assert ga_minor.confidence == "primary"
     assert isinstance(ga_minor.value, MinorConsent) and ga_minor.value.self_consent_age is None
     assert any("31-9-2" in c.cite for c in ga_minor.citations)
+    # § 31-9-2 covers treatment suggested by a physician: a parent signing for counseling is the
+    # more protective reading, worded as the practice's policy (2026-12-05).
+    assert ga_minor.protective_choice and not ga_minor.states_law
     wa = one("WA", "licensure")
     assert wa.confidence == "primary"
     assert isinstance(wa.value, Licensure)
