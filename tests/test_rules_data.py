@@ -186,6 +186,18 @@ def test_mississippi() -> None:
     # § 41-41-203(a) defines an adult; it does not say a parent must consent to counseling, so a
     # parent signing is the practice's policy, not stated as Mississippi law (2026-12-05).
     assert minor.protective_choice and not minor.states_law
+
+
+def test_minor_consent_states_law_only_where_the_text_read_says_a_parent_consents() -> None:
+    # 2026-12-05: where a parent's consent was inferred (no self-consent statute found) or the text
+    # read does not reach counseling by non-physicians, it is the practice's policy.
+    for code in ("MS", "GA", "LA", "NC", "WI"):
+        rule = one(code, "minor_consent")
+        assert rule.protective_choice and not rule.states_law, code
+    for code in ("AZ", "IN", "KY", "MO", "NY", "OK", "TX", "WY"):
+        rule = one(code, "minor_consent")
+        assert rule.states_law and isinstance(rule.value, MinorConsent), code
+        assert rule.value.self_consent_age is None, code
     duty = one("MS", "duty_to_warn")
     # § 41-21-97(1)(e): the professional "may communicate the threat only to" the listed people. The
     # value was "mandatory" (a secondary table's reading) until 2026-12-04; packets said "must".
