@@ -217,9 +217,9 @@ def test_binary_output_is_refused_on_a_terminal(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_quiet_hides_the_rules_warnings_and_keeps_the_summary() -> None:
-    loud = run_cli("rules", "check", "--today", "2026-12-04")
-    quiet = run_cli("-q", "rules", "check", "--today", "2026-12-04")
-    after = run_cli("rules", "check", "--today", "2026-12-04", "-q")
+    loud = run_cli("rules", "check", "--today", "2026-12-05")
+    quiet = run_cli("-q", "rules", "check", "--today", "2026-12-05")
+    after = run_cli("rules", "check", "--today", "2026-12-05", "-q")
     assert "warning:" in loud.stdout
     assert "warning:" not in quiet.stdout and "rules check" in quiet.stdout
     assert after.stdout == quiet.stdout
@@ -227,7 +227,7 @@ def test_quiet_hides_the_rules_warnings_and_keeps_the_summary() -> None:
 
 
 def test_rules_check_and_templates_check_give_json() -> None:
-    rules = json.loads(run_cli("rules", "check", "--today", "2026-12-04", "--json").stdout)
+    rules = json.loads(run_cli("rules", "check", "--today", "2026-12-05", "--json").stdout)
     assert rules["ok"] is True and len(rules["jurisdictions"]) >= 51
     from consentkit.rendering import load_template_set
 
