@@ -286,7 +286,6 @@ def floor(
                 timeout=1800,
             )
 
-    children = cpu_children()
     # Create the profiles first, as the batch's converters have theirs from earlier runs.
     warm = [threading.Thread(target=convert, args=(i, s[:1])) for i, s in enumerate(shares)]
     for thread in warm:
