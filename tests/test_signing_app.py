@@ -755,9 +755,11 @@ def test_bad_input_gets_a_clear_page_and_changes_nothing(server: Server, spanish
     # Not agreeing, or a changed consent form.
     start = _unchanged(server, spanish.packet_id)
     assert http(f"{link}/consent", consent_form).status == 400
-    tampered = [(k, v[:-2] + "00" if k == "form_mac" else v) for k, v in consent_form] + [
-        ("esign_agree", "yes")
+    # A changed MAC (one that already ended in "00" would not be changed by writing "00").
+    tampered = [
+        (k, v[:-2] + ("11" if v.endswith("00") else "00") if k == "form_mac" else v) for k, v in consent_form
     ]
+    tampered.append(("esign_agree", "yes"))
     reply = http(f"{link}/consent", tampered)
     assert reply.status == 400 and es["form_changed_title"] in reply.text
     assert _unchanged(server, spanish.packet_id) == start
